@@ -1,0 +1,163 @@
+//! The brokerage problem and plan documents (CONTRACTS.md, "Brokerage problem"
+//! and "Brokerage plan").
+//!
+//! Numbers that a user types (days, rates, distances) are kept as `f64` here so
+//! that the worker's validation can name a negative or fractional value and its
+//! field, rather than failing inside the JSON parser.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::common::{
+    Designation, NeedArea, Period, Phase, PractitionerId, RequestId, SameTrust, SolveStatus,
+    SolverInfo, Urn,
+};
+
+/// Days per period, for example `{"2026-AU1": 1, "2026-AU2": 2}`.
+pub type DaysByPeriod = BTreeMap<Period, f64>;
+
+/// Whole days per period in a plan.
+pub type PlanDays = BTreeMap<Period, u32>;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BrokerageProblem {
+    /// The half-terms of the planning horizon, in order.
+    pub periods: Vec<Period>,
+    pub schools: Vec<School>,
+    pub practitioners: Vec<Practitioner>,
+    pub requests: Vec<SupportRequest>,
+    #[serde(default)]
+    pub conflicts: Vec<Conflict>,
+    #[serde(default)]
+    pub pinned: Vec<Pin>,
+    pub policy: BrokeragePolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct School {
+    pub urn: Urn,
+    pub phase: Phase,
+    #[serde(default)]
+    pub trust: Option<String>,
+    pub easting: f64,
+    pub northing: f64,
+    /// School name, for people reading a plan; not used by the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Practitioner {
+    pub id: PractitionerId,
+    pub designation: Designation,
+    pub home_urn: Urn,
+    pub specialisms: Vec<NeedArea>,
+    pub phases: Vec<Phase>,
+    pub day_rate: f64,
+    /// Days available per period; a period not listed has no capacity.
+    pub capacity: DaysByPeriod,
+    #[serde(default)]
+    pub max_days: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SupportRequest {
+    pub id: RequestId,
+    pub urn: Urn,
+    pub need: NeedArea,
+    pub designations: Vec<Designation>,
+    /// 1 (most urgent) to 4. Kept wide so validation can name a bad value.
+    pub priority: i64,
+    pub days: DaysByPeriod,
+    #[serde(default)]
+    pub previous_practitioner: Option<PractitionerId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Conflict {
+    pub practitioner: PractitionerId,
+    pub urn: Urn,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Pin {
+    pub request: RequestId,
+    pub practitioner: PractitionerId,
+    pub days: DaysByPeriod,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BrokeragePolicy {
+    #[serde(default)]
+    pub max_distance_km: Option<f64>,
+    #[serde(default = "default_same_trust")]
+    pub same_trust: SameTrust,
+    #[serde(default)]
+    pub budget: Option<f64>,
+    #[serde(default)]
+    pub single_practitioner: bool,
+}
+
+fn default_same_trust() -> SameTrust {
+    SameTrust::Forbid
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BrokeragePlan {
+    pub assignments: Vec<Assignment>,
+    pub unmet: Vec<Unmet>,
+    /// Days covered per priority tier 1..4.
+    pub coverage: [u32; 4],
+    pub status: SolveStatus,
+    pub objective: f64,
+    pub bound: f64,
+    pub gap: f64,
+    pub problem_sha256: String,
+    pub solver: SolverInfo,
+    pub seconds: f64,
+    /// Total cost of the assignments (days x day rate).
+    #[serde(default)]
+    pub cost: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Assignment {
+    pub request: RequestId,
+    pub practitioner: PractitionerId,
+    pub days: PlanDays,
+}
+
+/// Why a request (or part of it) was left unmet. The list is fixed.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum UnmetReason {
+    /// No practitioner has the need, phase and designation asked for.
+    NoEligiblePractitioner,
+    /// Every eligible practitioner is conflicted (home school, listed, same trust).
+    Conflict,
+    /// Every eligible, unconflicted practitioner is too far away.
+    Distance,
+    /// Candidates exist but their days in the period are used.
+    Capacity,
+    /// The budget ran out.
+    Budget,
+    /// Only a second practitioner could have covered the rest.
+    SinglePractitioner,
+    /// Candidates had days, but higher-priority requests were preferred.
+    Priority,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Unmet {
+    pub request: RequestId,
+    pub days: PlanDays,
+    pub reason: UnmetReason,
+    pub detail: String,
+    /// A change that would meet it, where one exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counterfactual: Option<String>,
+}

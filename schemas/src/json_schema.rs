@@ -1,0 +1,19 @@
+//! Generated JSON Schemas of the public documents, and the list of files they
+//! are checked in as (`schemas/json/`). A test fails when they drift.
+
+use schemars::schema_for;
+
+use crate::{Plan, Problem};
+
+/// Every checked-in schema: file name and its generated JSON text.
+pub fn all() -> Vec<(&'static str, String)> {
+    let pretty = |v: schemars::Schema| {
+        let mut s = serde_json::to_string_pretty(&v).expect("a schema serializes");
+        s.push('\n');
+        s
+    };
+    vec![
+        ("problem.schema.json", pretty(schema_for!(Problem))),
+        ("plan.schema.json", pretty(schema_for!(Plan))),
+    ]
+}

@@ -1,0 +1,186 @@
+//! The `bridges-worker` command line: `solve`, `generate` and `bench`.
+//!
+//! Exit codes: 0 a plan (or instance) was written; 2 the input was refused
+//! (one line on stderr naming the field and the value, nothing written);
+//! 1 anything else went wrong.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use bridges_schemas::{Plan, Problem};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::common::{InvalidProblem, SolveError, SolveOptions, sha256_hex};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bridges-worker",
+    version,
+    about = "Bridges solver: brokerage matching and peer-review triads"
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Solve a problem document and write its plan.
+    Solve {
+        /// The problem document (JSON).
+        #[arg(long)]
+        problem: PathBuf,
+        /// Where to write the plan; stdout without it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Wall-clock limit for the search, in seconds.
+        #[arg(long)]
+        time_limit: Option<f64>,
+        /// Relative MIP gap at which the search may stop (0.005 = 0.5%).
+        #[arg(long)]
+        gap: Option<f64>,
+    },
+    /// Generate a realistic problem document.
+    Generate(GenerateArgs),
+    /// Run a benchmark and print its table.
+    Bench {
+        #[arg(value_enum)]
+        kind: Kind,
+        /// A smaller, quicker run (for CI).
+        #[arg(long)]
+        quick: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    Brokerage,
+    Triads,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct GenerateArgs {
+    #[arg(long, value_enum)]
+    pub kind: Kind,
+    /// Number of schools (drawn from the GIAS file when `--gias` is given).
+    #[arg(long, default_value_t = 100)]
+    pub schools: usize,
+    #[arg(long, default_value_t = 40)]
+    pub practitioners: usize,
+    #[arg(long, default_value_t = 80)]
+    pub requests: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Take schools from a GIAS-format CSV (real schools and locations).
+    #[arg(long)]
+    pub gias: Option<PathBuf>,
+    /// Keep only schools of this LA code (for example 312 for Hillingdon).
+    #[arg(long)]
+    pub la: Option<u16>,
+    /// Require one practitioner per request.
+    #[arg(long)]
+    pub single_practitioner: bool,
+    /// Where to write the problem; stdout without it.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn run(args: Args) -> ExitCode {
+    match args.command {
+        Command::Solve { problem, out, time_limit, gap } => {
+            let options = SolveOptions { time_limit, mip_gap: gap };
+            match solve_file(&problem, &options) {
+                Ok(plan) => match write_json(out.as_deref(), &plan) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => fail(1, &format!("cannot write plan: {e}")),
+                },
+                Err(CliError::Invalid(e)) => fail(2, &e.to_string()),
+                Err(CliError::Other(e)) => fail(1, &e),
+            }
+        }
+        Command::Generate(g) => {
+            let problem = match g.kind {
+                Kind::Brokerage => crate::brokerage::generate(&g).map(Problem::Brokerage),
+                Kind::Triads => crate::triads::generate(&g).map(Problem::Triads),
+            };
+            match problem
+                .and_then(|p| write_json(g.out.as_deref(), &p).map_err(anyhow::Error::from))
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(1, &format!("{e:#}")),
+            }
+        }
+        Command::Bench { kind, quick } => {
+            let result = match kind {
+                Kind::Brokerage => crate::brokerage::bench(quick),
+                Kind::Triads => crate::triads::bench(quick),
+            };
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(1, &format!("{e:#}")),
+            }
+        }
+    }
+}
+
+/// Why a solve produced no plan.
+#[derive(Debug)]
+pub enum CliError {
+    /// The input was refused: exit 2.
+    Invalid(InvalidProblem),
+    Other(String),
+}
+
+/// Reads, hashes, parses and solves one problem file.
+pub fn solve_file(path: &Path, options: &SolveOptions) -> Result<Plan, CliError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        CliError::Invalid(InvalidProblem::new(
+            "--problem",
+            path.display(),
+            format!("cannot read: {e}"),
+        ))
+    })?;
+    solve_bytes(&bytes, options)
+}
+
+/// Hashes, parses and solves one problem document given as bytes.
+pub fn solve_bytes(bytes: &[u8], options: &SolveOptions) -> Result<Plan, CliError> {
+    let sha = sha256_hex(bytes);
+    let problem = parse_problem(bytes).map_err(CliError::Invalid)?;
+    let result = match &problem {
+        Problem::Brokerage(p) => crate::brokerage::solve(p, &sha, options).map(Plan::Brokerage),
+        Problem::Triads(p) => crate::triads::solve(p, &sha, options).map(Plan::Triads),
+    };
+    result.map_err(|e| match e {
+        SolveError::Invalid(i) => CliError::Invalid(i),
+        SolveError::Solver(s) => CliError::Other(s),
+    })
+}
+
+/// Parses a problem document, naming the JSON path of the first bad field.
+pub fn parse_problem(bytes: &[u8]) -> Result<Problem, InvalidProblem> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = if path == "." || path.is_empty() { "(document)".to_owned() } else { path };
+        InvalidProblem::new(field, "(as given)", inner.to_string())
+    })
+}
+
+fn write_json<T: serde::Serialize>(out: Option<&Path>, value: &T) -> std::io::Result<()> {
+    let mut text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    text.push('\n');
+    match out {
+        Some(path) => std::fs::write(path, text),
+        None => std::io::stdout().lock().write_all(text.as_bytes()),
+    }
+}
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    // One line: the contract checks stderr line by line.
+    eprintln!("{}", message.replace('\n', " "));
+    ExitCode::from(code)
+}

@@ -1,0 +1,89 @@
+//! What both models share: the validation error, solve options, the problem
+//! hash and the solver record.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use bridges_schemas::common::SolverInfo;
+use sha2::{Digest, Sha256};
+
+/// A problem that is malformed or inconsistent. Names the field (a JSON path
+/// such as `requests[3].days.2026-AU1`), the value, and why it is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct InvalidProblem {
+    pub field: String,
+    pub value: String,
+    pub reason: String,
+}
+
+impl InvalidProblem {
+    pub fn new(
+        field: impl Into<String>,
+        value: impl fmt::Display,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self { field: field.into(), value: value.to_string(), reason: reason.into() }
+    }
+}
+
+impl fmt::Display for InvalidProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid problem: {} = {}: {}", self.field, self.value, self.reason)
+    }
+}
+
+/// Errors of a solve that are not plans. An unmet request or an infeasible
+/// set of pins is a plan, not an error.
+#[derive(Debug, thiserror::Error)]
+pub enum SolveError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidProblem),
+    #[error("solver failed: {0}")]
+    Solver(String),
+}
+
+/// How a solve may be limited. Recorded in the plan's `solver.options`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SolveOptions {
+    /// Wall-clock limit in seconds for the MILP search.
+    pub time_limit: Option<f64>,
+    /// Relative MIP gap at which the search may stop.
+    pub mip_gap: Option<f64>,
+}
+
+impl SolveOptions {
+    /// The options as they are recorded in a plan (only those set).
+    pub fn to_record(&self) -> BTreeMap<String, serde_json::Value> {
+        let mut m = BTreeMap::new();
+        if let Some(t) = self.time_limit {
+            m.insert("time_limit".to_owned(), serde_json::json!(t));
+        }
+        if let Some(g) = self.mip_gap {
+            m.insert("mip_gap".to_owned(), serde_json::json!(g));
+        }
+        m
+    }
+}
+
+/// SHA-256 (hex) of a problem document's exact bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The HiGHS version good_lp links against (`highs-sys` 1.16 bundles HiGHS 1.16.0).
+pub const HIGHS_VERSION: &str = "1.16.0";
+
+/// The solver record of a plan solved by HiGHS with these options.
+pub fn highs_info(options: &SolveOptions) -> SolverInfo {
+    SolverInfo {
+        name: "highs".to_owned(),
+        version: HIGHS_VERSION.to_owned(),
+        options: options.to_record(),
+    }
+}
+
+/// Relative gap between an objective and a bound, as HiGHS reports it.
+pub fn relative_gap(objective: f64, bound: f64) -> f64 {
+    let denom = objective.abs().max(bound.abs()).max(1e-9);
+    ((objective - bound).abs() / denom).max(0.0)
+}

@@ -1,0 +1,9 @@
+//! The Bridges solver worker: reads a problem document, solves it with good_lp
+//! on HiGHS, writes a plan document. Stateless; it holds no log and speaks no
+//! NATS in this crate's library (the engine embeds it, or a NATS shell wraps it).
+
+pub mod brokerage;
+pub mod cli;
+pub mod common;
+pub mod gias;
+pub mod triads;
