@@ -1,9 +1,12 @@
-//! `bridges`: the engine command line.
+//! `bridges`: the engine command line. Parses arguments, starts tracing and
+//! hands over to `bridges_engine::cli::run`; nothing else lives here.
 
-fn main() -> anyhow::Result<()> {
+use clap::Parser;
+
+fn main() -> anyhow::Result<std::process::ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
-    Ok(())
+    bridges_engine::cli::run(bridges_engine::cli::Args::parse())
 }

@@ -111,8 +111,13 @@ pub struct BrokeragePlan {
     /// Days covered per priority tier 1..4.
     pub coverage: [u32; 4],
     pub status: SolveStatus,
+    /// The primary goal as one number: days covered per tier weighted so that
+    /// one tier-k day outweighs every day of the tiers after it
+    /// (`w4 = 1`, `wk = w(k+1) * (requested days of tier k+1 + 1)`).
     pub objective: f64,
+    /// An upper bound on `objective` that no feasible plan exceeds.
     pub bound: f64,
+    /// `(bound - objective) / bound`; 0 when proven optimal.
     pub gap: f64,
     pub problem_sha256: String,
     pub solver: SolverInfo,
@@ -120,6 +125,9 @@ pub struct BrokeragePlan {
     /// Total cost of the assignments (days x day rate).
     #[serde(default)]
     pub cost: f64,
+    /// With `status: "infeasible"`: which pins break which hard rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infeasibility: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -149,6 +157,8 @@ pub enum UnmetReason {
     SinglePractitioner,
     /// Candidates had days, but higher-priority requests were preferred.
     Priority,
+    /// Pins alone break a hard rule, so nothing was planned (`status: "infeasible"`).
+    Pins,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

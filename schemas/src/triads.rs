@@ -88,6 +88,10 @@ pub struct TriadsPlan {
     pub objective: f64,
     pub bound: f64,
     pub gap: f64,
+    /// The secondary objective of the chosen groups (mix, travel, obvious
+    /// groupings, groups of 4), lower is better; `objective` is schools placed.
+    #[serde(default)]
+    pub secondary: f64,
     pub problem_sha256: String,
     pub solver: SolverInfo,
     pub seconds: f64,

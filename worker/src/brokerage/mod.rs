@@ -1,25 +1,407 @@
-//! The brokerage matching model (to be built).
+//! The brokerage matching model: validates a problem, screens candidate
+//! pairs, builds the MILP (good_lp), solves it on HiGHS in lexicographic
+//! stages, extracts and explains the plan. Also the greedy baseline, the
+//! independent checker, the instance generator, the benchmark and the
+//! readable report.
+//!
+//! It does not read files or speak NATS: `cli.rs` and the engine do.
 
-use bridges_schemas::brokerage::{BrokeragePlan, BrokerageProblem};
+pub mod bench;
+pub mod candidates;
+pub mod check;
+pub mod explain;
+pub mod extract;
+pub mod generate;
+pub mod greedy;
+pub mod model;
+pub mod report;
+pub mod solver;
+pub mod validate;
 
-use crate::common::{SolveError, SolveOptions};
+use std::time::Instant;
+
+use bridges_schemas::brokerage::{BrokeragePlan, BrokerageProblem, PlanDays, Unmet, UnmetReason};
+use bridges_schemas::common::{SolveStatus, SolverInfo};
+
+use crate::common::{InvalidProblem, SolveError, SolveOptions, highs_info, relative_gap};
+use candidates::{Prepared, prepare, score};
+pub use model::Formulation;
+use model::Model;
+pub use solver::StageLog;
 
 /// Validates, builds, solves and explains. `problem_sha256` is the hash of the
 /// document's bytes as read.
 pub fn solve(
-    _problem: &BrokerageProblem,
-    _problem_sha256: &str,
-    _options: &SolveOptions,
+    problem: &BrokerageProblem,
+    problem_sha256: &str,
+    options: &SolveOptions,
 ) -> Result<BrokeragePlan, SolveError> {
-    Err(SolveError::Solver("brokerage model not built yet".to_owned()))
+    solve_with(problem, problem_sha256, options, Formulation::Columns).map(|s| s.plan)
+}
+
+/// A solve with its model size and stage log (for benchmarks).
+#[derive(Debug, Clone)]
+pub struct Solved {
+    pub plan: BrokeragePlan,
+    pub stages: Vec<StageLog>,
+    pub columns: usize,
+    pub rows: usize,
+}
+
+/// [`solve`] with rule 8 written as `formulation` (the benchmark compares them).
+pub fn solve_with(
+    problem: &BrokerageProblem,
+    problem_sha256: &str,
+    options: &SolveOptions,
+    formulation: Formulation,
+) -> Result<Solved, SolveError> {
+    let began = Instant::now();
+    validate::validate(problem)?;
+    if let Some(gap) = options.mip_gap
+        && !(gap.is_finite() && gap >= 0.0)
+    {
+        return Err(InvalidProblem::new("--gap", gap, "must be a number >= 0").into());
+    }
+    if let Some(limit) = options.time_limit
+        && !(limit.is_finite() && limit >= 0.0)
+    {
+        return Err(InvalidProblem::new("--time-limit", limit, "must be a number >= 0").into());
+    }
+    let prep = prepare(problem);
+    if let Some(why) = pins_break_a_rule(&prep) {
+        let mut plan = infeasible_plan(&prep, &why, options);
+        plan.problem_sha256 = problem_sha256.to_owned();
+        plan.seconds = began.elapsed().as_secs_f64();
+        return Ok(Solved { plan, stages: Vec::new(), columns: 0, rows: 0 });
+    }
+    let greedy_days = greedy::pair_days(&prep);
+    let deadline = options.time_limit.map(|t| began + std::time::Duration::from_secs_f64(t));
+    let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()).as_secs_f64());
+    let limited = |o: &SolveOptions| SolveOptions { time_limit: left(), ..*o };
+
+    let (days, outcome, columns, rows) = match formulation {
+        Formulation::Columns if prep.pairs.len() > FULL_MODEL_PAIRS => {
+            // Large: the relaxation gives the bound and says which pairs
+            // matter; the column model then decides over those pairs only.
+            let relax_model = model::build(&prep, Formulation::Transport, true);
+            let (bounds, lp) = solver::relaxation_bounds(&prep, &relax_model)?;
+            tracing::debug!(?bounds, seconds = began.elapsed().as_secs_f64(), "relaxation solved");
+            let keep = guided_pairs(&prep, &relax_model, &lp);
+            let small = prep.restrict(&keep);
+            let model = model::build(&small, Formulation::Columns, false);
+            let start_days =
+                rounded_relaxation(&small, &prep.map_days_f(&relax_model, &lp, &small));
+            let start = start_values(&small, &model, &start_days);
+            tracing::debug!(
+                pairs = small.pairs.len(),
+                of = prep.pairs.len(),
+                columns = model.columns.len(),
+                rows = model.constraints.len(),
+                seconds = began.elapsed().as_secs_f64(),
+                "guided model built"
+            );
+            let mut outcome = solver::run_weighted(&small, &model, &limited(options), start)?;
+            // The guided model's own bound is not global; the relaxation's is.
+            outcome.bound = score(&prep.weights, &bounds).max(outcome.objective);
+            let mut days =
+                prep.map_days(&small, &extract::pair_days(&small, &model, &outcome.values));
+            // The greedy plan is a feasible fallback the guided model may miss.
+            let greedy_cov =
+                extract::coverage_and_cost(&prep, &extract::assignments(&prep, &greedy_days)).0;
+            if score(&prep.weights, &greedy_cov) > outcome.objective {
+                days = greedy_days;
+                outcome.objective = score(&prep.weights, &greedy_cov);
+            }
+            (days, outcome, model.columns.len(), model.constraints.len())
+        }
+        _ => {
+            // The exact model over every candidate pair, started from the greedy plan.
+            let model = model::build(&prep, formulation, false);
+            let start = start_values(&prep, &model, &greedy_days);
+            let outcome = solver::run_weighted(&prep, &model, &limited(options), start)?;
+            let days = extract::pair_days(&prep, &model, &outcome.values);
+            (days, outcome, model.columns.len(), model.constraints.len())
+        }
+    };
+    let mut plan = finish(&prep, &days, highs_info(options));
+    plan.objective = outcome.objective;
+    plan.bound = outcome.bound.max(outcome.objective);
+    plan.gap = relative_gap(plan.objective, plan.bound);
+    // Optimal means the primary goal meets a global bound (a guided model's
+    // own optimum is not global) and the tie-breaking stage finished.
+    plan.status = if plan.objective >= plan.bound && !outcome.secondary_cut {
+        SolveStatus::Optimal
+    } else {
+        SolveStatus::Feasible
+    };
+    if plan.status == SolveStatus::Optimal {
+        plan.bound = plan.objective;
+        plan.gap = 0.0;
+    }
+    plan.problem_sha256 = problem_sha256.to_owned();
+    plan.seconds = began.elapsed().as_secs_f64();
+    Ok(Solved { plan, stages: outcome.stages, columns, rows })
+}
+
+/// Candidate pairs above which the exact column model gives way to the
+/// relaxation-guided one (measured: the exact model proves LA-scale
+/// instances in a fraction of a second; at 40,000 pairs its root LP alone
+/// takes minutes).
+pub const FULL_MODEL_PAIRS: usize = 6_000;
+
+/// Near alternatives kept for a request the relaxation splits between practitioners.
+pub const ALTERNATIVES: usize = 3;
+
+/// The pairs of the guided model: those carrying days at the relaxation's
+/// optimum, and for requests the relaxation splits between practitioners
+/// (or leaves short), the nearest few candidates as well.
+fn guided_pairs(prep: &Prepared<'_>, relax_model: &Model, lp: &[f64]) -> Vec<bool> {
+    let mut keep = vec![false; prep.pairs.len()];
+    let mut carried = vec![0.0f64; prep.demand.len()];
+    for x in &relax_model.x {
+        if lp[x.col] > 1e-6 {
+            keep[x.pair] = true;
+            carried[prep.pairs[x.pair].r] += lp[x.col];
+        }
+    }
+    for r in 0..prep.demand.len() {
+        let range = prep.pairs_of_request[r].clone();
+        let used = range.clone().filter(|&i| keep[i]).count();
+        let asked: u32 = prep.demand[r].iter().sum();
+        if used > 1 || (used == 1 && carried[r] + 1e-6 < f64::from(asked)) {
+            let mut near: Vec<usize> = range.filter(|&i| prep.pairs[i].candidate).collect();
+            near.sort_by(|&a, &b| prep.pairs[a].km.total_cmp(&prep.pairs[b].km).then(a.cmp(&b)));
+            for i in near.into_iter().take(ALTERNATIVES) {
+                keep[i] = true;
+            }
+        }
+    }
+    keep
+}
+
+/// A feasible plan from the relaxation's days (per pair of `prep`): each
+/// request keeps the practitioner carrying most of its days (its pin, if
+/// pinned) with those days rounded down. Dropping and rounding down days
+/// keeps every row satisfied.
+fn rounded_relaxation(prep: &Prepared<'_>, lp_days: &[Vec<f64>]) -> Vec<Vec<u32>> {
+    let mut out = vec![vec![0u32; prep.periods()]; prep.pairs.len()];
+    for r in 0..prep.demand.len() {
+        let range = prep.pairs_of_request[r].clone();
+        let pinned = range.clone().find(|&i| prep.pairs[i].pinned.iter().any(|&d| d > 0));
+        let best = pinned.or_else(|| {
+            range.clone().max_by(|&a, &b| {
+                let sa: f64 = lp_days[a].iter().sum();
+                let sb: f64 = lp_days[b].iter().sum();
+                sa.total_cmp(&sb).then(b.cmp(&a))
+            })
+        });
+        let single = prep.problem.policy.single_practitioner;
+        for i in range {
+            if single && Some(i) != best {
+                out[i].clone_from(&prep.pairs[i].pinned);
+                continue;
+            }
+            for t in 0..prep.periods() {
+                let d = (lp_days[i][t] + 1e-6).floor().max(0.0) as u32;
+                out[i][t] = d.max(prep.pairs[i].pinned[t]);
+            }
+        }
+    }
+    out
+}
+
+/// The greedy baseline's plan (a broker by hand; see `greedy.rs`). Its
+/// `bound` is the trivial one (every requested day covered).
+pub fn greedy(problem: &BrokerageProblem) -> Result<BrokeragePlan, InvalidProblem> {
+    validate::validate(problem)?;
+    let prep = prepare(problem);
+    let info = SolverInfo {
+        name: "greedy".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        options: Default::default(),
+    };
+    if let Some(why) = pins_break_a_rule(&prep) {
+        let mut plan = infeasible_plan(&prep, &why, &SolveOptions::default());
+        plan.solver = info;
+        return Ok(plan);
+    }
+    let days = greedy::pair_days(&prep);
+    let mut plan = finish(&prep, &days, info);
+    let demand = prep.tier_demand();
+    plan.bound = prep.weights.iter().zip(demand).map(|(w, d)| w * d as f64).sum();
+    plan.gap = relative_gap(plan.objective, plan.bound);
+    Ok(plan)
+}
+
+/// The lexicographic optimum of the transportation relaxation (rule 8
+/// dropped, days continuous): days per tier no plan can beat.
+pub fn relaxation_bound(problem: &BrokerageProblem) -> Result<[f64; 4], SolveError> {
+    validate::validate(problem)?;
+    let prep = prepare(problem);
+    let model = model::build(&prep, Formulation::Transport, true);
+    solver::relaxation_bounds(&prep, &model).map(|(b, _)| b.map(f64::from))
 }
 
 /// Generates a realistic problem (see `bridges-worker generate --help`).
-pub fn generate(_args: &crate::cli::GenerateArgs) -> anyhow::Result<BrokerageProblem> {
-    anyhow::bail!("brokerage generator not built yet")
+pub fn generate(args: &crate::cli::GenerateArgs) -> anyhow::Result<BrokerageProblem> {
+    generate::generate(&generate::Spec::from_args(args))
 }
 
 /// Runs the brokerage benchmark and prints its table.
-pub fn bench(_quick: bool) -> anyhow::Result<()> {
-    anyhow::bail!("brokerage benchmark not built yet")
+pub fn bench(quick: bool) -> anyhow::Result<()> {
+    bench::run(quick)
+}
+
+/// Which pins alone break rule 1, 2, 6 or 8, if any.
+fn pins_break_a_rule(prep: &Prepared<'_>) -> Option<String> {
+    let problem = prep.problem;
+    let t_count = prep.periods();
+    let mut per_req = vec![vec![0u32; t_count]; prep.demand.len()];
+    let mut per_prac = vec![vec![0u32; t_count]; prep.capacity.len()];
+    let mut who = vec![0usize; prep.demand.len()];
+    let mut cost = 0.0;
+    for (&(r, p), days) in &prep.pins {
+        if days.iter().any(|&d| d > 0) {
+            who[r] += 1;
+        }
+        for t in 0..t_count {
+            per_req[r][t] += days[t];
+            per_prac[p][t] += days[t];
+            cost += f64::from(days[t]) * problem.practitioners[p].day_rate;
+        }
+    }
+    for r in 0..prep.demand.len() {
+        for t in 0..t_count {
+            if per_req[r][t] > prep.demand[r][t] {
+                return Some(format!(
+                    "pins give {} {} days in {}, it asks {} (rule 1)",
+                    problem.requests[r].id, per_req[r][t], problem.periods[t], prep.demand[r][t]
+                ));
+            }
+        }
+        if problem.policy.single_practitioner && who[r] > 1 {
+            return Some(format!(
+                "pins give {} {} practitioners with single_practitioner (rule 8)",
+                problem.requests[r].id, who[r]
+            ));
+        }
+    }
+    for p in 0..prep.capacity.len() {
+        for t in 0..t_count {
+            if per_prac[p][t] > prep.capacity[p][t] {
+                return Some(format!(
+                    "pins give {} {} days in {}, capacity {} (rule 2)",
+                    problem.practitioners[p].id,
+                    per_prac[p][t],
+                    problem.periods[t],
+                    prep.capacity[p][t]
+                ));
+            }
+        }
+        let total: u32 = per_prac[p].iter().sum();
+        if let Some(max) = prep.max_days[p]
+            && total > max
+        {
+            return Some(format!(
+                "pins give {} {total} days, max_days {max} (rule 2)",
+                problem.practitioners[p].id
+            ));
+        }
+    }
+    if let Some(budget) = problem.policy.budget
+        && cost > budget + 1e-6
+    {
+        return Some(format!("pins cost £{cost:.0}, budget £{budget:.0} (rule 6)"));
+    }
+    None
+}
+
+/// The plan when pins alone break a hard rule: nothing planned, every request
+/// unmet with reason `pins`.
+fn infeasible_plan(prep: &Prepared<'_>, why: &str, options: &SolveOptions) -> BrokeragePlan {
+    let problem = prep.problem;
+    let mut unmet: Vec<Unmet> = problem
+        .requests
+        .iter()
+        .enumerate()
+        .filter_map(|(r, req)| {
+            let days: PlanDays = (0..prep.periods())
+                .filter(|&t| prep.demand[r][t] > 0)
+                .map(|t| (problem.periods[t].clone(), prep.demand[r][t]))
+                .collect();
+            (!days.is_empty()).then(|| Unmet {
+                request: req.id.clone(),
+                days,
+                reason: UnmetReason::Pins,
+                detail: format!("nothing was planned: {why}"),
+                counterfactual: None,
+            })
+        })
+        .collect();
+    unmet.sort_by(|a, b| a.request.cmp(&b.request));
+    BrokeragePlan {
+        assignments: Vec::new(),
+        unmet,
+        coverage: [0; 4],
+        status: SolveStatus::Infeasible,
+        objective: 0.0,
+        bound: 0.0,
+        gap: 0.0,
+        problem_sha256: String::new(),
+        solver: highs_info(options),
+        seconds: 0.0,
+        cost: 0.0,
+        infeasibility: Some(why.to_owned()),
+    }
+}
+
+/// A plan from whole days per pair: assignments, explanations, coverage, cost.
+fn finish(prep: &Prepared<'_>, days: &[Vec<u32>], solver: SolverInfo) -> BrokeragePlan {
+    let assignments = extract::assignments(prep, days);
+    let (coverage, cost) = extract::coverage_and_cost(prep, &assignments);
+    let objective = score(&prep.weights, &coverage);
+    BrokeragePlan {
+        unmet: explain::explain(prep, days),
+        assignments,
+        coverage,
+        status: SolveStatus::Feasible,
+        objective,
+        bound: objective,
+        gap: 0.0,
+        problem_sha256: String::new(),
+        solver,
+        seconds: 0.0,
+        cost,
+        infeasibility: None,
+    }
+}
+
+/// Column values of a plan given as whole days per pair (a MIP start).
+fn start_values(prep: &Prepared<'_>, model: &Model, days: &[Vec<u32>]) -> Vec<f64> {
+    let mut values = vec![0.0; model.columns.len()];
+    let mut load = vec![0.0f64; prep.capacity.len()];
+    for x in &model.x {
+        let d = days[x.pair][x.t].clamp(x.lower, x.upper);
+        values[x.col] = f64::from(d);
+        load[prep.pairs[x.pair].p] += f64::from(d);
+        if d > 0
+            && let Some((_, col)) = model.y[x.pair]
+        {
+            values[col] = 1.0;
+        }
+    }
+    for (i, y) in model.y.iter().enumerate() {
+        if let Some((_, col)) = *y
+            && prep.pairs[i].pinned.iter().any(|&d| d > 0)
+        {
+            values[col] = 1.0;
+        }
+    }
+    for (p, l) in model.load.iter().enumerate() {
+        if let Some(l) = l {
+            values[l.e1_col] = (load[p] - l.t1).max(0.0);
+            values[l.e2_col] = (load[p] - l.t2).max(0.0);
+        }
+    }
+    values
 }

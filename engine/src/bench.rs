@@ -1,0 +1,339 @@
+//! `bridges bench log`: the event log's benchmark. In one process it measures
+//! durable appends with concurrent writers against raw sled
+//! (`apply_batch` + flush + `sync_all`) at the same group size, single-writer
+//! append latency, replay into a projection against a raw sled scan of the
+//! same records, peak resident memory while appending `--events` events, and
+//! bytes on disk per event. Figures are printed with their targets; nothing
+//! here asserts them (timings vary with the machine and its load).
+//!
+//! It works in `DIR/bench-log` (created, and removed afterwards unless `--keep`).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::log::{
+    AppendOutcome, AppendRequest, EventLog, ExpectedVersion, LogConfig, NewEvent, Position,
+    RawBaseline,
+};
+use crate::projection::{TypeCounts, state_at};
+
+/// Options of `bridges bench log`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LogBenchOptions {
+    /// Events appended for the memory, disk and replay figures.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub events: u64,
+    /// Events appended by the concurrent writers (capped at --events).
+    #[arg(long, default_value_t = 200_000)]
+    pub concurrent_events: u64,
+    /// Concurrent writer tasks.
+    #[arg(long, default_value_t = 16)]
+    pub writers: usize,
+    /// Events per append in the concurrent phase.
+    #[arg(long, default_value_t = 1)]
+    pub events_per_append: usize,
+    /// Single-writer appends timed for latency (capped at --events).
+    #[arg(long, default_value_t = 2_000)]
+    pub latency_samples: u64,
+    /// Events per append while bulk-loading --events.
+    #[arg(long, default_value_t = 10)]
+    pub bulk_append: usize,
+    /// sled cache capacity in MiB while appending.
+    #[arg(long, default_value_t = 32)]
+    pub cache_mib: u64,
+    /// sled cache capacity in MiB when the bulk log is reopened for replay.
+    #[arg(long, default_value_t = 256)]
+    pub replay_cache_mib: u64,
+    /// Keep the benchmark folder.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// Runs every phase and prints the figures.
+pub async fn run_log_bench(data: &Path, o: &LogBenchOptions) -> anyhow::Result<()> {
+    let root = data.join("bench-log");
+    if root.exists() {
+        std::fs::remove_dir_all(&root).with_context(|| format!("clearing {}", root.display()))?;
+    }
+    std::fs::create_dir_all(&root)?;
+    let cfg = |name: &str| {
+        let mut c = LogConfig::new(root.join(name));
+        c.cache_capacity = o.cache_mib * 1024 * 1024;
+        c
+    };
+    println!("bridges bench log: --events {} in {}", o.events, root.display());
+
+    // 1. Concurrent durable appends vs raw sled at the same group size.
+    let n_conc = o.concurrent_events.min(o.events).max(1);
+    let log = EventLog::open(cfg("concurrent"))?;
+    let (secs, commits) = concurrent_appends(&log, n_conc, o.writers, o.events_per_append).await?;
+    let log_rate = n_conc as f64 / secs;
+    let group = (n_conc as f64 / commits.max(1) as f64).round().max(1.0) as usize;
+    let sample: Vec<Vec<u8>> =
+        (1..=n_conc.min(1_000)).filter_map(|p| log.raw_for_test(p).ok().flatten()).collect();
+    log.close().await?;
+    let raw_rate = raw_writes(&root.join("raw"), o.cache_mib, n_conc, group, &sample, true)?;
+    let flush_rate =
+        raw_writes(&root.join("raw-flush"), o.cache_mib, n_conc, group, &sample, false)?;
+    println!(
+        "durable append, {} writers x {} event(s)/append: {:.0} events/s ({} commits, {:.1} events/commit)",
+        o.writers,
+        o.events_per_append,
+        log_rate,
+        commits,
+        n_conc as f64 / commits.max(1) as f64
+    );
+    println!("raw sled apply_batch+flush+sync_all, {group} events/batch: {raw_rate:.0} events/s");
+    println!(
+        "  (raw sled without sync_all, not durable: {flush_rate:.0} events/s; sync_all costs {:.0} us per batch)",
+        (1.0 / raw_rate - 1.0 / flush_rate) * group as f64 * 1e6
+    );
+    println!(
+        "  ratio log/raw = {:.2} (target >= 0.70); log rate target >= 50000 events/s: {}",
+        log_rate / raw_rate,
+        verdict(log_rate >= 50_000.0)
+    );
+
+    // 2. Single-writer latency.
+    let log = EventLog::open(cfg("latency"))?;
+    let mut lat = single_writer_latencies(&log, o.latency_samples.min(o.events).max(1)).await?;
+    log.close().await?;
+    lat.sort_unstable();
+    let pct = |p: f64| lat[((lat.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "single-writer durable append latency over {} appends: p50 {:?}, p99 {:?}, max {:?}",
+        lat.len(),
+        pct(0.50),
+        pct(0.99),
+        pct(1.0)
+    );
+
+    // 3. Bulk load: memory and disk.
+    let log = EventLog::open(cfg("bulk"))?;
+    let t = Instant::now();
+    bulk_load(&log, o.events, o.writers, o.bulk_append).await?;
+    let bulk_secs = t.elapsed().as_secs_f64();
+    let hwm = vm_hwm_kib();
+    let disk = log.size_on_disk()?;
+    println!(
+        "bulk append of {} events ({} per append): {:.1} s, {:.0} events/s",
+        o.events,
+        o.bulk_append,
+        bulk_secs,
+        o.events as f64 / bulk_secs
+    );
+    match hwm {
+        Some(k) => println!(
+            "peak resident memory (VmHWM): {:.1} MiB (target <= 512 MiB: {}), sled cache {} MiB",
+            k as f64 / 1024.0,
+            verdict(k <= 512 * 1024),
+            o.cache_mib
+        ),
+        None => println!("peak resident memory: unavailable (no /proc/self/status)"),
+    }
+    println!("on disk: {} bytes, {:.1} bytes/event", disk, disk as f64 / o.events.max(1) as f64);
+
+    // 4. Replay into a projection vs raw scan of the same records, after
+    // reopening the log with the replay cache size.
+    log.close().await?;
+    let mut replay_cfg = cfg("bulk");
+    replay_cfg.cache_capacity = o.replay_cache_mib * 1024 * 1024;
+    let log = EventLog::open(replay_cfg)?;
+    let head = log.head();
+    log.raw_scan(Position(1), head)?; // warm the OS page cache for both runs
+    let t = Instant::now();
+    let (raw_n, _) = log.raw_scan(Position(1), head)?;
+    let raw_scan_rate = raw_n as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let counts: TypeCounts = state_at(&log, head)?;
+    let replay_rate = counts.total as f64 / t.elapsed().as_secs_f64();
+    anyhow::ensure!(counts.total == head.0, "replay saw {} of {} events", counts.total, head.0);
+    println!(
+        "raw sled scan: {raw_scan_rate:.0} events/s; replay into TypeCounts: {replay_rate:.0} events/s"
+    );
+    println!(
+        "  ratio replay/raw = {:.2} (target >= 0.50); replay target >= 1000000 events/s: {} (sled cache {} MiB)",
+        replay_rate / raw_scan_rate,
+        verdict(replay_rate >= 1_000_000.0),
+        o.replay_cache_mib
+    );
+    if let Some(k) = vm_hwm_kib() {
+        println!("peak resident memory including replay: {:.1} MiB", k as f64 / 1024.0);
+    }
+    log.close().await?;
+    if !o.keep {
+        std::fs::remove_dir_all(&root)?;
+    }
+    println!("note: timings share the machine with whatever else runs on it");
+    Ok(())
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "MISSED" }
+}
+
+fn payload(i: u64) -> serde_json::Value {
+    // An AvailabilityDeclared-sized payload.
+    json!({
+        "practitioner": format!("sle-{}", i % 997),
+        "capacity": {"2026-AU1": 2, "2026-AU2": 2, "2027-SP1": 1, "2027-SP2": 1},
+        "max_days": 6
+    })
+}
+
+fn events(start: u64, n: usize) -> Vec<NewEvent> {
+    (0..n as u64)
+        .map(|i| NewEvent {
+            event_id: Uuid::from_u64_pair(start + i, 0xB),
+            type_name: "AvailabilityDeclared".into(),
+            type_version: 1,
+            payload: payload(start + i),
+        })
+        .collect()
+}
+
+/// `writers` tasks append to their own streams with exact expected versions
+/// until `total` events are written. Returns (seconds, commits).
+async fn concurrent_appends(
+    log: &EventLog,
+    total: u64,
+    writers: usize,
+    per_append: usize,
+) -> anyhow::Result<(f64, u64)> {
+    let claimed = Arc::new(AtomicU64::new(0));
+    let commits0 = log.commits();
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..writers.max(1) {
+        let (log, claimed) = (log.clone(), claimed.clone());
+        tasks.push(tokio::spawn(async move {
+            let stream = format!("writer-{w}");
+            let mut version = 0u64;
+            loop {
+                let start = claimed.fetch_add(per_append as u64, Ordering::Relaxed);
+                if start >= total {
+                    return Ok::<(), anyhow::Error>(());
+                }
+                let n = per_append.min((total - start) as usize);
+                let expected = match version {
+                    0 => ExpectedVersion::NoStream,
+                    v => ExpectedVersion::Exact(crate::log::Version(v)),
+                };
+                let req = AppendRequest {
+                    stream: stream.clone(),
+                    expected,
+                    events: events(start, n),
+                    command_id: None,
+                    recorded_at: Utc::now(),
+                };
+                match log.append(req).await? {
+                    AppendOutcome::Appended { version: v, .. } => version = v.0,
+                    AppendOutcome::Conflict { actual, .. } => {
+                        anyhow::bail!("writer {w} owns its stream, yet it was at {actual}")
+                    }
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok((t.elapsed().as_secs_f64(), log.commits() - commits0))
+}
+
+/// Raw sled: the same record bytes, `group` per batch, flushed and (if
+/// `sync_all`) fsynced per batch. Returns events/s.
+fn raw_writes(
+    dir: &Path,
+    cache_mib: u64,
+    total: u64,
+    group: usize,
+    sample: &[Vec<u8>],
+    sync_all: bool,
+) -> anyhow::Result<f64> {
+    anyhow::ensure!(!sample.is_empty(), "no sample records to write");
+    let raw = RawBaseline::open(dir, cache_mib * 1024 * 1024)?;
+    let t = Instant::now();
+    let mut pos = 1u64;
+    let mut pairs = Vec::with_capacity(group);
+    while pos <= total {
+        pairs.clear();
+        for _ in 0..group.min((total - pos + 1) as usize) {
+            let mut k = vec![b'e'];
+            k.extend_from_slice(&pos.to_be_bytes());
+            pairs.push((k, sample[(pos as usize) % sample.len()].clone()));
+            pos += 1;
+        }
+        raw.write(&pairs, sync_all)?;
+    }
+    let rate = total as f64 / t.elapsed().as_secs_f64();
+    let _ = raw.size_on_disk()?;
+    Ok(rate)
+}
+
+async fn single_writer_latencies(log: &EventLog, n: u64) -> anyhow::Result<Vec<Duration>> {
+    let mut out = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let req = AppendRequest {
+            stream: "latency".into(),
+            expected: ExpectedVersion::Any,
+            events: events(i, 1),
+            command_id: None,
+            recorded_at: Utc::now(),
+        };
+        let t = Instant::now();
+        log.append(req).await?;
+        out.push(t.elapsed());
+    }
+    Ok(out)
+}
+
+/// Appends `total` events from `writers` tasks, `per_append` events per append,
+/// over many streams.
+async fn bulk_load(
+    log: &EventLog,
+    total: u64,
+    writers: usize,
+    per_append: usize,
+) -> anyhow::Result<()> {
+    let claimed = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..writers.max(1) {
+        let (log, claimed) = (log.clone(), claimed.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let start = claimed.fetch_add(per_append as u64, Ordering::Relaxed);
+                if start >= total {
+                    return Ok::<(), anyhow::Error>(());
+                }
+                let n = per_append.min((total - start) as usize);
+                let req = AppendRequest {
+                    stream: format!("bulk-{}", start / 100_000),
+                    expected: ExpectedVersion::Any,
+                    events: events(start, n),
+                    command_id: None,
+                    recorded_at: Utc::now(),
+                };
+                log.append(req).await?;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(())
+}
+
+/// Peak resident set size of this process in KiB (Linux `VmHWM`).
+fn vm_hwm_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

@@ -1,0 +1,189 @@
+//! The `bridges` subcommands: `verify`, `export`, `import`, `bench log`, and a
+//! hidden `append-loop` used by the crash test. Each arm opens the log in
+//! `--data DIR` and calls the library; errors become `anyhow` only here.
+//!
+//! To add a subcommand, add a variant to `Command` and an arm to `run`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::bench;
+use crate::log::{AppendOutcome, AppendRequest, EventLog, ExpectedVersion, LogConfig, NewEvent};
+
+/// Bridges: event-sourced brokerage of school-to-school support.
+#[derive(Debug, Parser)]
+#[command(name = "bridges", version, about)]
+pub struct Args {
+    /// Folder of the event log.
+    #[arg(long, global = true, env = "BRIDGES_DATA", default_value = "data")]
+    pub data: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the hash chain and indexes; report the first broken position.
+    Verify,
+    /// Write the log as NDJSON (stdout without --out).
+    Export {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Load an NDJSON export into an empty log; checks every line first.
+    Import {
+        /// The NDJSON file.
+        file: PathBuf,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+    /// Crash-test helper: appends in a loop and prints `ack FIRST LAST TASK SEQ`
+    /// per acknowledged append.
+    #[command(hide = true)]
+    AppendLoop {
+        #[arg(long, default_value_t = 4)]
+        tasks: usize,
+        #[arg(long, default_value_t = 3)]
+        events_per_append: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Durable append throughput and latency, replay speed, memory and disk use.
+    Log(bench::LogBenchOptions),
+}
+
+/// Runs one subcommand to completion.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(run_async(args))
+}
+
+async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
+    let open = || {
+        EventLog::open(LogConfig::new(&args.data))
+            .with_context(|| format!("opening the log in {}", args.data.display()))
+    };
+    match args.command {
+        Command::Verify => {
+            let log = open()?;
+            let report = log.verify()?;
+            log.close().await?;
+            match report.first_broken {
+                None => {
+                    println!(
+                        "ok: {} events verified, head hash {}",
+                        report.checked, report.head_hash
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some((pos, why)) => {
+                    println!(
+                        "broken at position {pos}: {why} ({} events before it verify)",
+                        report.checked
+                    );
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Export { out } => {
+            let log = open()?;
+            let n = match out {
+                Some(path) => {
+                    let f = std::fs::File::create(&path)
+                        .with_context(|| format!("creating {}", path.display()))?;
+                    log.export_ndjson(&mut std::io::BufWriter::new(f))?
+                }
+                None => {
+                    log.export_ndjson(&mut std::io::BufWriter::new(std::io::stdout().lock()))?
+                }
+            };
+            log.close().await?;
+            eprintln!("exported {n} events");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { file } => {
+            let log = open()?;
+            let n = log.import_ndjson(&file).await;
+            log.close().await?;
+            let n = n.with_context(|| format!("importing {}", file.display()))?;
+            println!("imported {n} events");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { what: BenchCommand::Log(opts) } => {
+            bench::run_log_bench(&args.data, &opts).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::AppendLoop { tasks, events_per_append } => {
+            append_loop(open()?, tasks, events_per_append).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Appends forever from `tasks` concurrent tasks, each to its own stream with
+/// exact expected versions, printing every acknowledgement. It only ends when
+/// killed (which is the point).
+async fn append_loop(log: EventLog, tasks: usize, per_append: usize) -> anyhow::Result<()> {
+    let mut handles = Vec::new();
+    for task in 0..tasks {
+        let log = log.clone();
+        handles.push(tokio::spawn(async move {
+            let stream = format!("crash-{task}");
+            let mut version = log.stream_version(&stream)?;
+            // Continue the sequence of earlier (killed) runs from the stream.
+            let mut seq = version.0 / per_append.max(1) as u64;
+            loop {
+                let events = (0..per_append)
+                    .map(|i| NewEvent {
+                        event_id: Uuid::new_v4(),
+                        type_name: "CrashTestAppended".into(),
+                        type_version: 1,
+                        payload: json!({"task": task, "seq": seq, "part": i}),
+                    })
+                    .collect();
+                let expected = if version.0 == 0 {
+                    ExpectedVersion::NoStream
+                } else {
+                    ExpectedVersion::Exact(version)
+                };
+                let req = AppendRequest {
+                    stream: stream.clone(),
+                    expected,
+                    events,
+                    command_id: Some(format!("crash-{task}-{}-{seq}", version.0)),
+                    recorded_at: Utc::now(),
+                };
+                match log.append(req).await? {
+                    AppendOutcome::Appended { first, last, version: v } => {
+                        version = v;
+                        let mut out = std::io::stdout().lock();
+                        writeln!(out, "ack {first} {last} {task} {seq}")?;
+                        out.flush()?;
+                    }
+                    AppendOutcome::Conflict { actual, .. } => {
+                        anyhow::bail!("task {task} owns its stream, yet it was at {actual}")
+                    }
+                }
+                seq += 1;
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), anyhow::Error>(())
+        }));
+    }
+    for h in handles {
+        h.await??;
+    }
+    Ok(())
+}

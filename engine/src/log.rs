@@ -1,1 +1,0 @@
-//! The event log on sled (to be built).

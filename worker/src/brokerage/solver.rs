@@ -1,0 +1,494 @@
+//! Runs the lexicographic stages of a built [`Model`] on HiGHS: one MIP per
+//! priority tier (maximise that tier's days with the earlier tiers held at
+//! what they reached), then one for the secondary cost with every tier held.
+//! Each stage starts from the previous stage's plan (the first from a
+//! feasible start such as the greedy plan), so a time limit always leaves a
+//! plan at least as good as the start.
+//!
+//! It does not build the model (`model.rs`) or turn values into a plan
+//! (`extract.rs`).
+
+use std::time::Instant;
+
+use bridges_schemas::common::SolveStatus;
+use good_lp::{Constraint, Expression, SolverModel};
+use highs::HighsModelStatus;
+
+use super::candidates::{Prepared, score};
+use super::model::Model;
+use crate::common::{SolveError, SolveOptions, relative_gap};
+
+/// What the stages reached.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Value of every column, in column order.
+    pub values: Vec<f64>,
+    pub coverage: [u32; 4],
+    pub status: SolveStatus,
+    pub objective: f64,
+    pub bound: f64,
+    pub gap: f64,
+    pub stages: Vec<StageLog>,
+    /// The secondary stage was cut short by the time limit (or never ran).
+    pub secondary_cut: bool,
+}
+
+/// One stage, for benchmarks and logs.
+#[derive(Debug, Clone)]
+pub struct StageLog {
+    pub name: String,
+    pub seconds: f64,
+    pub proven: bool,
+    pub value: f64,
+    pub bound: f64,
+}
+
+/// Days of the tier objective below which a stage counts as proven: the
+/// objective is a whole number of days, so a gap under one day is closed.
+const WHOLE_DAY: f64 = 1.0 - 1e-6;
+
+/// Relative gap at which the secondary (tie-breaking) stage may stop: it
+/// orders plans of equal coverage, and proving its last 1% costs more than
+/// the whole primary goal.
+pub const SECONDARY_GAP: f64 = 0.01;
+
+/// Solves `model` stage by stage from `start` (column values of a feasible plan).
+pub fn run(
+    prep: &Prepared<'_>,
+    model: &Model,
+    options: &SolveOptions,
+    start: Vec<f64>,
+) -> Result<Outcome, SolveError> {
+    let began = Instant::now();
+    let deadline = options.time_limit;
+    let remaining = || deadline.map(|limit| (limit - began.elapsed().as_secs_f64()).max(0.0));
+    let demand = prep.tier_demand();
+    let mut values = start;
+    let mut reached = [0u32; 4];
+    let mut first_open: Option<(usize, f64)> = None;
+    let mut held: Vec<Constraint> = Vec::new();
+    let mut stages = Vec::new();
+    let mut time_cut = false;
+
+    for k in 0..4 {
+        let current = tier_value(model, prep, &values, k);
+        let reach = tier_reach(prep, model, k);
+        if current >= reach || time_cut {
+            if current < reach && first_open.is_none() {
+                first_open = Some((k, reach as f64));
+            }
+            reached[k] = current;
+            held.push(model.tier_days[k].clone().geq(f64::from(current)));
+            continue;
+        }
+        // Maximise tier k; later tiers ride along with a total weight under
+        // one day, so the next stage starts from a plan that already serves them.
+        let later: u64 = demand[k + 1..].iter().sum();
+        let delta = 1.0 / (later as f64 + 2.0);
+        let mut objective: Expression = Expression::default() - model.tier_days[k].clone();
+        for j in k + 1..4 {
+            objective.add_mul(-delta, model.tier_days[j].clone());
+        }
+        let t0 = Instant::now();
+        let stage = run_stage(model, objective, &held, &values, remaining(), options.mip_gap, 0.0)?;
+        if let Some(v) = stage.values {
+            values = v;
+        }
+        let value = tier_value(model, prep, &values, k);
+        // The objective is tier k plus less than one day, so tier k is at
+        // most the floor of the stage's bound.
+        let bound = (-stage.dual_bound + 1e-6).floor().min(reach as f64).max(f64::from(value));
+        let proven = stage.optimal && bound - f64::from(value) < WHOLE_DAY;
+        stages.push(StageLog {
+            name: format!("tier {}", k + 1),
+            seconds: t0.elapsed().as_secs_f64(),
+            proven,
+            value: f64::from(value),
+            bound,
+        });
+        tracing::debug!(
+            stage = k + 1,
+            seconds = t0.elapsed().as_secs_f64(),
+            value,
+            bound,
+            proven,
+            "tier stage"
+        );
+        if !proven && first_open.is_none() {
+            first_open = Some((k, bound));
+        }
+        time_cut |= stage.time_limited;
+        reached[k] = value;
+        held.push(model.tier_days[k].clone().geq(f64::from(value)));
+    }
+
+    let mut secondary_cut = time_cut;
+    if !time_cut && remaining().is_none_or(|r| r > 0.0) {
+        let t0 = Instant::now();
+        let gap = Some(options.mip_gap.unwrap_or(0.0).max(SECONDARY_GAP));
+        let stage =
+            run_stage(model, model.secondary.clone(), &held, &values, remaining(), gap, 0.0)?;
+        if let Some(v) = stage.values {
+            values = v;
+        }
+        secondary_cut = stage.time_limited;
+        tracing::debug!(
+            seconds = t0.elapsed().as_secs_f64(),
+            optimal = stage.optimal,
+            "secondary stage"
+        );
+        stages.push(StageLog {
+            name: "secondary".to_owned(),
+            seconds: t0.elapsed().as_secs_f64(),
+            proven: stage.optimal,
+            value: stage.objective,
+            bound: stage.dual_bound,
+        });
+    }
+
+    let coverage = [0, 1, 2, 3].map(|k| tier_value(model, prep, &values, k));
+    let objective = score(&prep.weights, &coverage);
+    let bound = match first_open {
+        None => objective,
+        Some((k, b)) => {
+            let mut cov = [0.0f64; 4];
+            for j in 0..4 {
+                cov[j] = match j.cmp(&k) {
+                    std::cmp::Ordering::Less => f64::from(coverage[j]),
+                    std::cmp::Ordering::Equal => (b + 1e-6).floor(),
+                    std::cmp::Ordering::Greater => demand[j] as f64,
+                };
+            }
+            prep.weights.iter().zip(cov).map(|(w, c)| w * c).sum::<f64>().max(objective)
+        }
+    };
+    let status = if first_open.is_none() && !secondary_cut {
+        SolveStatus::Optimal
+    } else {
+        SolveStatus::Feasible
+    };
+    Ok(Outcome {
+        values,
+        coverage,
+        status,
+        objective,
+        bound,
+        gap: relative_gap(objective, bound),
+        stages,
+        secondary_cut,
+    })
+}
+
+/// Largest score the weighted objective may reach and stay exact in f64.
+pub const EXACT_SCORE: f64 = (1u64 << 50) as f64;
+
+/// Solves `model` with the primary goal as one objective (the tier weights
+/// make it lexicographic), then the secondary cost with the primary score
+/// held. Falls back to stage-by-stage tiers ([`run`]) when the weighted
+/// score would outgrow f64's exact integers.
+pub fn run_weighted(
+    prep: &Prepared<'_>,
+    model: &Model,
+    options: &SolveOptions,
+    start: Vec<f64>,
+) -> Result<Outcome, SolveError> {
+    let demand = prep.tier_demand();
+    let top: f64 = prep.weights.iter().zip(demand).map(|(w, d)| w * d as f64).sum();
+    if top > EXACT_SCORE {
+        return run(prep, model, options, start);
+    }
+    let began = Instant::now();
+    let remaining =
+        || options.time_limit.map(|limit| (limit - began.elapsed().as_secs_f64()).max(0.0));
+    let mut primary = Expression::default();
+    for k in 0..4 {
+        primary.add_mul(prep.weights[k], model.tier_days[k].clone());
+    }
+    let t0 = Instant::now();
+    // The score is a whole number: an absolute gap under one proves it.
+    let stage = run_stage(
+        model,
+        Expression::default() - primary.clone(),
+        &[],
+        &start,
+        remaining(),
+        options.mip_gap,
+        0.5,
+    )?;
+    let mut values = stage.values.unwrap_or(start);
+    let coverage = [0, 1, 2, 3].map(|k| tier_value(model, prep, &values, k));
+    let objective = score(&prep.weights, &coverage);
+    let raw = (-stage.dual_bound).min(top);
+    let proven = stage.optimal && raw - objective < WHOLE_DAY;
+    let bound = if proven { objective } else { (raw + 1e-6).floor().max(objective) };
+    let mut stages = vec![StageLog {
+        name: "primary".to_owned(),
+        seconds: t0.elapsed().as_secs_f64(),
+        proven,
+        value: objective,
+        bound,
+    }];
+    tracing::debug!(
+        seconds = t0.elapsed().as_secs_f64(),
+        objective,
+        bound,
+        proven,
+        "primary stage"
+    );
+
+    let mut secondary_cut = true;
+    if !stage.time_limited && remaining().is_none_or(|r| r > 0.0) {
+        let t0 = Instant::now();
+        let held = [primary.geq(objective - 0.5)];
+        let gap = Some(options.mip_gap.unwrap_or(0.0).max(SECONDARY_GAP));
+        let second =
+            run_stage(model, model.secondary.clone(), &held, &values, remaining(), gap, 0.0)?;
+        if let Some(v) = second.values {
+            let cov = [0, 1, 2, 3].map(|k| tier_value(model, prep, &v, k));
+            // Never give back coverage to a rounding slip.
+            if score(&prep.weights, &cov) >= objective {
+                values = v;
+            }
+        }
+        secondary_cut = second.time_limited;
+        tracing::debug!(
+            seconds = t0.elapsed().as_secs_f64(),
+            optimal = second.optimal,
+            "secondary stage"
+        );
+        stages.push(StageLog {
+            name: "secondary".to_owned(),
+            seconds: t0.elapsed().as_secs_f64(),
+            proven: second.optimal,
+            value: second.objective,
+            bound: second.dual_bound,
+        });
+    }
+    let coverage = [0, 1, 2, 3].map(|k| tier_value(model, prep, &values, k));
+    let objective = score(&prep.weights, &coverage);
+    let bound = bound.max(objective);
+    Ok(Outcome {
+        values,
+        coverage,
+        status: if proven && !secondary_cut { SolveStatus::Optimal } else { SolveStatus::Feasible },
+        objective,
+        bound,
+        gap: relative_gap(objective, bound),
+        stages,
+        secondary_cut,
+    })
+}
+
+/// Days of tier `k` in a vector of column values (rounded per variable).
+pub fn tier_value(model: &Model, prep: &Prepared<'_>, values: &[f64], k: usize) -> u32 {
+    model
+        .x
+        .iter()
+        .filter(|x| prep.tier[prep.pairs[x.pair].r] == k)
+        .map(|x| round_days(values[x.col]))
+        .sum()
+}
+
+/// Rounds a day variable's value to whole days.
+pub fn round_days(v: f64) -> u32 {
+    if v <= 0.0 { 0 } else { (v + 0.5).floor() as u32 }
+}
+
+/// The most days tier `k` could have: per request and period, the smaller of
+/// the days asked and the days its variables could carry.
+fn tier_reach(prep: &Prepared<'_>, model: &Model, k: usize) -> u32 {
+    let t_count = prep.periods();
+    let mut reach = 0;
+    for r in (0..prep.demand.len()).filter(|&r| prep.tier[r] == k) {
+        let mut carry = vec![0u32; t_count];
+        for i in prep.pairs_of_request[r].clone() {
+            for x in &model.x[model.x_of_pair[i].clone()] {
+                carry[x.t] += x.upper;
+            }
+        }
+        reach += carry.iter().zip(&prep.demand[r]).map(|(c, d)| *c.min(d)).sum::<u32>();
+    }
+    reach
+}
+
+struct Stage {
+    values: Option<Vec<f64>>,
+    optimal: bool,
+    time_limited: bool,
+    objective: f64,
+    dual_bound: f64,
+}
+
+/// One HiGHS solve of `model` with `objective` (minimised) and the rows `held`.
+fn run_stage(
+    model: &Model,
+    objective: Expression,
+    held: &[Constraint],
+    start: &[f64],
+    time_limit: Option<f64>,
+    rel_gap: Option<f64>,
+    abs_gap: f64,
+) -> Result<Stage, SolveError> {
+    let mut problem = good_lp::solvers::highs::highs(model.vars.clone().minimise(objective));
+    for c in model.constraints.iter().chain(held) {
+        problem.add_constraint(c.clone());
+    }
+    let mut inner =
+        problem.try_into_inner().map_err(|e| SolveError::Solver(format!("building: {e}")))?;
+    quiet(&mut inner)?;
+    set(&mut inner, "random_seed", 0i32)?;
+    if let Some(limit) = time_limit {
+        set(&mut inner, "time_limit", limit.max(1e-3))?;
+    }
+    if let Some(gap) = rel_gap {
+        set(&mut inner, "mip_rel_gap", gap)?;
+    }
+    if abs_gap > 0.0 {
+        set(&mut inner, "mip_abs_gap", abs_gap)?;
+    }
+    if start.len() == model.columns.len() {
+        // A start HiGHS finds infeasible is ignored, not an error.
+        let _ = inner.try_set_solution(Some(start), None, None, None);
+    }
+    tracing::debug!("HiGHS model loaded");
+    let solved = inner.try_solve().map_err(|e| SolveError::Solver(format!("HiGHS: {e:?}")))?;
+    let status = solved.status();
+    let has_solution = solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible;
+    let optimal = status == HighsModelStatus::Optimal;
+    let time_limited = matches!(
+        status,
+        HighsModelStatus::ReachedTimeLimit
+            | HighsModelStatus::ReachedIterationLimit
+            | HighsModelStatus::ReachedInterrupt
+    );
+    if !optimal && !time_limited {
+        return Err(SolveError::Solver(format!("HiGHS stopped with status {status:?}")));
+    }
+    let objective = solved.objective_value();
+    let dual_bound = solved.double_info_value(c"mip_dual_bound").unwrap_or(objective);
+    let dual_bound = if dual_bound.is_finite() { dual_bound } else { f64::NEG_INFINITY };
+    let values = has_solution.then(|| solved.get_solution().columns().to_vec());
+    Ok(Stage { values, optimal, time_limited, objective, dual_bound })
+}
+
+fn set<V: highs::HighsOptionValue>(
+    model: &mut highs::Model,
+    key: &str,
+    value: V,
+) -> Result<(), SolveError> {
+    model.try_set_option(key, value).map_err(|e| SolveError::Solver(format!("option {key}: {e:?}")))
+}
+
+/// Weight of the secondary cost in the relaxation's objective: small enough
+/// that no day of coverage is ever traded for it, large enough to steer the
+/// relaxation towards near, cheap and continuing practitioners among ties.
+const LP_SECONDARY_WEIGHT: f64 = 1e-7;
+
+/// Bounds from the continuous `model` (the transportation relaxation) by
+/// prefix: `P_k = max sum_{j<=k} tier_j`, solved as one LP whose costs change
+/// between solves (a warm start). Any plan with `cov_1..cov_(k-1)` equal to
+/// the bounds has `cov_k <= floor(P_k) - sum_{j<k} b_j`, so the returned
+/// `b` bounds every plan lexicographically. Also returns the column values
+/// of the last solve (which pairs the relaxation uses).
+pub fn relaxation_bounds(
+    prep: &Prepared<'_>,
+    model: &Model,
+) -> Result<([u32; 4], Vec<f64>), SolveError> {
+    let n = model.columns.len();
+    let index: std::collections::HashMap<good_lp::Variable, usize> =
+        model.columns.iter().enumerate().map(|(i, v)| (*v, i)).collect();
+    let mut secondary = vec![0.0; n];
+    let mut max_secondary = 0.0;
+    for (v, c) in good_lp::IntoAffineExpression::linear_coefficients(&model.secondary) {
+        if let Some(&i) = index.get(&v) {
+            secondary[i] = c;
+        }
+    }
+    for x in &model.x {
+        max_secondary += secondary[x.col].abs() * f64::from(x.upper) * 2.0;
+    }
+    // Whatever the secondary term moves, it moves less than this many days.
+    let slack = LP_SECONDARY_WEIGHT * max_secondary + 1e-6;
+    let tier_of_col: Vec<Option<usize>> = {
+        let mut t = vec![None; n];
+        for x in &model.x {
+            t[x.col] = Some(prep.tier[prep.pairs[x.pair].r]);
+        }
+        t
+    };
+    let costs = |k: usize| -> Vec<f64> {
+        (0..n)
+            .map(|i| {
+                let cover = if tier_of_col[i].is_some_and(|t| t <= k) { -1.0 } else { 0.0 };
+                cover + LP_SECONDARY_WEIGHT * secondary[i]
+            })
+            .collect()
+    };
+
+    let first = costs(0);
+    let mut objective = Expression::with_capacity(n);
+    for (i, v) in model.columns.iter().enumerate() {
+        if first[i] != 0.0 {
+            objective.add_mul(first[i], *v);
+        }
+    }
+    let mut problem = good_lp::solvers::highs::highs(model.vars.clone().minimise(objective));
+    for c in &model.constraints {
+        problem.add_constraint(c.clone());
+    }
+    let mut inner =
+        problem.try_into_inner().map_err(|e| SolveError::Solver(format!("building: {e}")))?;
+    quiet(&mut inner)?;
+    // good_lp keeps HiGHS's column handles private; a throwaway problem
+    // mints handles with the same indices, which is all a handle is.
+    let mut mint = highs::RowProblem::default();
+    let handles: Vec<highs::Col> = (0..n).map(|_| mint.add_column(0.0, 0.0..1.0)).collect();
+
+    let mut prefix = [0.0f64; 4];
+    let mut current = first;
+    let mut solved = inner.try_solve().map_err(|e| SolveError::Solver(format!("HiGHS: {e:?}")))?;
+    for k in 0..4 {
+        if k > 0 {
+            let next = costs(k);
+            let mut m: highs::Model = solved.into();
+            for i in 0..n {
+                if next[i] != current[i] {
+                    m.change_column_cost(handles[i], next[i]);
+                }
+            }
+            current = next;
+            solved = m.try_solve().map_err(|e| SolveError::Solver(format!("HiGHS: {e:?}")))?;
+        }
+        if solved.status() != HighsModelStatus::Optimal {
+            return Err(SolveError::Solver(format!(
+                "relaxation stopped with status {:?}",
+                solved.status()
+            )));
+        }
+        let values = solved.get_solution().columns().to_vec();
+        prefix[k] = model
+            .x
+            .iter()
+            .filter(|x| prep.tier[prep.pairs[x.pair].r] <= k)
+            .map(|x| values[x.col])
+            .sum();
+    }
+    let values = solved.get_solution().columns().to_vec();
+    let demand = prep.tier_demand();
+    let mut bounds = [0u32; 4];
+    let mut before = 0i64;
+    for k in 0..4 {
+        let total = (prefix[k] + slack).floor() as i64;
+        let b = (total - before).clamp(0, demand[k] as i64);
+        bounds[k] = b as u32;
+        before += b;
+    }
+    Ok((bounds, values))
+}
+
+/// HiGHS prints nothing unless `BRIDGES_HIGHS_LOG` is set (for tuning).
+fn quiet(model: &mut highs::Model) -> Result<(), SolveError> {
+    let log = std::env::var_os("BRIDGES_HIGHS_LOG").is_some();
+    set(model, "output_flag", log)?;
+    set(model, "log_to_console", log)
+}
