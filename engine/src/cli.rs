@@ -15,7 +15,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::bench;
-use crate::log::{AppendOutcome, AppendRequest, EventLog, ExpectedVersion, LogConfig, NewEvent};
+use crate::log::{
+    AppendOutcome, AppendRequest, EventLog, ExpectedVersion, LogConfig, LogError, NewEvent,
+};
 
 /// Bridges: event-sourced brokerage of school-to-school support.
 #[derive(Debug, Parser)]
@@ -77,7 +79,17 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     };
     match args.command {
         Command::Verify => {
-            let log = open()?;
+            // A corrupt last record stops the log from opening (the writer
+            // cannot extend a chain it cannot read): report it like verify would.
+            let log = match EventLog::open(LogConfig::new(&args.data)) {
+                Err(LogError::Corrupt { position, reason }) => {
+                    println!("broken at position {position}: {reason}");
+                    return Ok(ExitCode::from(1));
+                }
+                other => {
+                    other.with_context(|| format!("opening the log in {}", args.data.display()))?
+                }
+            };
             let report = log.verify()?;
             log.close().await?;
             match report.first_broken {

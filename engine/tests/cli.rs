@@ -58,6 +58,15 @@ async fn verify_export_import_from_the_command_line() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).starts_with("broken at position 4"), "{}", text(&out.stdout));
 
+    // A truncated last record stops the log from opening; verify still names it.
+    let log = common::open(&b);
+    let last = log.raw_for_test(6).expect("raw").expect("present");
+    log.corrupt_for_test(6, &last[..last.len() / 2]).expect("tamper");
+    log.close().await.expect("close");
+    let out = bridges(&b, &["verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).starts_with("broken at position 6"), "{}", text(&out.stdout));
+
     // A bad line: named by line and field, exit non-zero, nothing imported.
     let lines = std::fs::read_to_string(&file).expect("read");
     let broken = lines.replacen("\"type_version\":1", "\"type_version\":\"one\"", 2);
@@ -72,4 +81,26 @@ async fn verify_export_import_from_the_command_line() {
     assert!(err.contains("line 2") && err.contains("type_version"), "{err}");
     let out = bridges(&c, &["verify"]);
     assert!(text(&out.stdout).starts_with("ok: 0 events verified"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn bench_log_runs_at_a_small_scale_and_prints_every_figure() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = bridges(dir.path(), &["bench", "log", "--events", "2000", "--latency-samples", "50"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    for figure in [
+        "durable append, 16 writers",
+        "raw sled apply_batch+flush+sync_all",
+        "ratio log/raw",
+        "p50",
+        "p99",
+        "peak resident memory (VmHWM)",
+        "bytes/event",
+        "replay into TypeCounts",
+        "ratio replay/raw",
+    ] {
+        assert!(report.contains(figure), "missing {figure:?} in:\n{report}");
+    }
+    assert!(!dir.path().join("bench-log").exists(), "the bench folder is removed");
 }

@@ -28,12 +28,12 @@ pub(crate) struct Store {
 /// (a later write of the same key wins).
 #[derive(Default)]
 pub(crate) struct WriteBatch {
-    pairs: Vec<(Vec<u8>, Vec<u8>)>,
+    pairs: Vec<(Bytes, Bytes)>,
 }
 
 impl WriteBatch {
     pub(crate) fn insert(&mut self, key: &[u8], value: &[u8]) {
-        self.pairs.push((key.to_vec(), value.to_vec()));
+        self.pairs.push((Bytes::from(key), Bytes::from(value)));
     }
 
     pub(crate) fn extend(&mut self, other: WriteBatch) {
@@ -187,10 +187,6 @@ impl RawBaseline {
             self.store.db.flush().map_err(storage)?;
             Ok(())
         }
-    }
-
-    pub(crate) fn size_on_disk(&self) -> Result<u64, LogError> {
-        self.store.size_on_disk()
     }
 }
 

@@ -1,12 +1,12 @@
 //! The single writer: a dedicated thread that owns every write to the log.
 //! It takes queued inputs (a closed enum), checks expected versions and command
 //! ids, assigns gapless positions, chains hashes and applies each group in one
-//! atomic sled batch. A second thread, the syncer, makes applied groups durable
-//! (flush + `sync_all`), publishes the new durable head and only then replies:
-//! no append is acknowledged, and no reader sees it, before it is on disk.
+//! atomic sled batch, then makes it durable (flush + `sync_all`), publishes
+//! the new durable head and only then replies: no append is acknowledged, and
+//! no reader sees it, before it is on disk.
 //!
-//! Plain threads rather than tokio tasks: they block on fsync for most of
-//! their life and must not hold runtime workers. Callers talk to the writer
+//! A plain thread rather than a tokio task: it blocks on fsync for most of
+//! its life and must not hold a runtime worker. Callers talk to the writer
 //! over a tokio channel with oneshot replies. After a failed write or sync the
 //! writer stops (the state of a half-flushed sled is not trusted); the log
 //! must be reopened.
@@ -200,8 +200,6 @@ struct Writer {
 
 /// Stream versions cached by the writer at most.
 const HEAD_CACHE: usize = 100_000;
-/// Applied groups that may wait for the syncer before the writer blocks.
-const SYNC_QUEUE: usize = 2;
 
 /// A decided reply, sent only once the group it belongs to is durable.
 enum Pending {
@@ -209,7 +207,7 @@ enum Pending {
     Unit(Reply<()>, Result<(), LogError>),
 }
 
-/// One applied group handed to the syncer: its replies and the head it reaches.
+/// One applied group: its replies and the head it reaches.
 struct SyncJob {
     pending: Vec<Pending>,
     head: u64,
@@ -236,52 +234,52 @@ impl Pending {
 }
 
 impl Writer {
-    /// The writer loop. Group commit is pipelined: while the syncer thread
-    /// makes group N durable, the writer gathers and applies group N+1, so the
-    /// queue fills during each fsync and groups grow with the load. Replies are
-    /// only sent by the syncer, after a flush + `sync_all` that covers them.
+    /// The writer loop: gather a group, apply it in one batch, make it
+    /// durable, reply. Callers queue up during each fsync, so groups grow
+    /// with the load. (A separate sync thread overlapping the next group's
+    /// apply with this group's fsync was tried: on this 2-core machine its
+    /// extra thread hand-off cost more than the overlap saved.)
     fn run(mut self, mut rx: mpsc::Receiver<Input>, syncer: Syncer) {
-        let (sync_tx, sync_rx) = std::sync::mpsc::sync_channel::<SyncJob>(SYNC_QUEUE);
-        let sync_thread = match std::thread::Builder::new()
-            .name("bridges-log-sync".into())
-            .spawn(move || syncer.run(sync_rx))
-        {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot start the log sync thread");
-                return;
-            }
-        };
         let mut inputs = Vec::new();
         let mut shutdown = None;
+        // Callers waiting when the last commit started: that many are likely
+        // to come back right after their replies.
+        let mut expected = 0usize;
         while shutdown.is_none() {
             let Some(first) = rx.blocking_recv() else { break };
             let mut events = first.events();
             inputs.push(first);
+            // One fsync for all callers costs far less than one per half of
+            // them: give the ones just answered a moment to send again. Spin
+            // (yield) rather than sleep: a sleep's wake-up alone costs more.
+            let deadline = Instant::now() + GATHER_WAIT;
             while events < self.max_group_events {
                 match rx.try_recv() {
                     Ok(i) => {
                         events += i.events();
                         inputs.push(i);
                     }
+                    Err(_) if inputs.len() < expected && Instant::now() < deadline => {
+                        std::thread::yield_now();
+                    }
                     Err(_) => break,
                 }
             }
+            expected = syncer.stats.in_flight.load(Ordering::Relaxed);
             let (job, stop) = self.apply_group(&mut inputs);
             shutdown = stop;
             let Some(job) = job else {
                 tracing::error!("log writer stopped after a write error");
                 break;
             };
-            if sync_tx.send(job).is_err() {
-                tracing::error!("log writer stopped: the sync thread failed");
+            if !syncer.sync(job) {
+                tracing::error!("log writer stopped after a failed sync");
                 break;
             }
         }
-        // Let the syncer finish every applied group, then release the database
-        // before telling `close` it is done, so the folder can be reopened.
-        drop(sync_tx);
-        let _ = sync_thread.join();
+        // Release the database before telling `close` it is done, so the
+        // folder can be reopened as soon as `close` returns.
+        drop(syncer);
         drop(self);
         drop(shutdown);
     }
@@ -515,7 +513,7 @@ impl Writer {
     }
 }
 
-/// The sync thread: makes applied groups durable and only then replies.
+/// The durable half of a commit: makes applied groups durable, then replies.
 struct Syncer {
     store: Store,
     files: Vec<File>,
@@ -549,47 +547,24 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// Longest the syncer waits for the callers of its previous round to come
-/// back before syncing a smaller group.
+/// Longest the writer waits for the callers of its previous group to come
+/// back before committing a smaller group.
 const GATHER_WAIT: Duration = Duration::from_micros(150);
 
 impl Syncer {
-    fn run(self, rx: std::sync::mpsc::Receiver<SyncJob>) {
-        let mut jobs: Vec<SyncJob> = Vec::new();
-        // Callers waiting when the last sync started: that many are likely to
-        // come back right after their replies.
-        let mut expected = 0usize;
-        while let Ok(first) = rx.recv() {
-            jobs.push(first);
-            jobs.extend(rx.try_iter());
-            // One fsync for all callers costs far less than one per half of
-            // them: give the ones just answered a moment to send again.
-            let deadline = Instant::now() + GATHER_WAIT;
-            while jobs.iter().map(|j| j.pending.len()).sum::<usize>() < expected
-                && Instant::now() < deadline
-            {
-                std::thread::sleep(Duration::from_micros(10));
-                jobs.extend(rx.try_iter());
-            }
-            expected = self.stats.in_flight.load(Ordering::Relaxed);
-            // One flush + fsync covers every group applied before it.
-            let durable = self.store.make_durable(&self.files);
-            let failure = durable.as_ref().err().map(ToString::to_string);
-            if failure.is_none() {
-                self.stats.commits.fetch_add(1, Ordering::Relaxed);
-                let head = jobs.last().map_or(0, |j| j.head);
-                self.head.send_replace(Position(head));
-            }
-            for job in jobs.drain(..) {
-                for p in job.pending {
-                    p.send(failure.as_deref());
-                }
-            }
-            if let Some(msg) = failure {
-                tracing::error!(error = %msg, "log sync failed; the writer stops");
-                return;
-            }
+    /// Makes everything applied so far durable (flush + `sync_all`), publishes
+    /// the durable head, then sends the group's replies. False if it failed.
+    fn sync(&self, job: SyncJob) -> bool {
+        let durable = self.store.make_durable(&self.files);
+        let failure = durable.as_ref().err().map(ToString::to_string);
+        if failure.is_none() {
+            self.stats.commits.fetch_add(1, Ordering::Relaxed);
+            self.head.send_replace(Position(job.head));
         }
+        for p in job.pending {
+            p.send(failure.as_deref());
+        }
+        failure.is_none()
     }
 }
 

@@ -305,13 +305,12 @@ fn cpsat(problem: &BrokerageProblem, time_limit: f64, gap: Option<f64>) -> Resul
         cost,
         infeasibility: None,
     };
-    let violations = check::check(problem, &plan).iter().filter(|v| v.rule > 0).count();
-    Ok(CpSat {
-        coverage,
-        seconds: v["seconds"].as_f64().unwrap_or(wall),
-        status: v["status"].as_str().unwrap_or("?").to_owned(),
-        violations,
-    })
+    let status = v["status"].as_str().unwrap_or("?").to_owned();
+    let solved = status == "OPTIMAL" || status == "FEASIBLE";
+    // With no solution there is no plan to judge.
+    let violations =
+        if solved { check::check(problem, &plan).iter().filter(|v| v.rule > 0).count() } else { 0 };
+    Ok(CpSat { coverage, seconds: v["seconds"].as_f64().unwrap_or(wall), status, violations })
 }
 
 fn print_cpsat(r: &Result<CpSat, String>) {

@@ -120,26 +120,6 @@ impl<'a> Prepared<'a> {
         out
     }
 
-    /// Continuous days per pair of `other` from a relaxation's column values,
-    /// moved onto this one's pairs.
-    pub fn map_days_f(
-        &self,
-        relax: &super::model::Model,
-        values: &[f64],
-        other: &Prepared<'_>,
-    ) -> Vec<Vec<f64>> {
-        let index: BTreeMap<(usize, usize), usize> =
-            other.pairs.iter().enumerate().map(|(i, pr)| ((pr.r, pr.p), i)).collect();
-        let mut out = vec![vec![0.0f64; other.periods()]; other.pairs.len()];
-        for x in &relax.x {
-            let pair = &self.pairs[x.pair];
-            if let Some(&i) = index.get(&(pair.r, pair.p)) {
-                out[i][x.t] = values[x.col];
-            }
-        }
-        out
-    }
-
     /// Whole days of a tier that were requested.
     pub fn tier_demand(&self) -> [u64; 4] {
         let mut d = [0u64; 4];

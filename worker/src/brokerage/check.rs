@@ -85,8 +85,8 @@ pub fn check(problem: &BrokerageProblem, plan: &BrokeragePlan) -> Vec<Violation>
         if beyond_pins {
             // Rule 3: eligibility.
             if !prac.specialisms.iter().any(|s| s.0 == req.need.0)
-                || !prac.phases.iter().any(|ph| *ph == school.phase)
-                || !req.designations.iter().any(|d| *d == prac.designation)
+                || !prac.phases.contains(&school.phase)
+                || !req.designations.contains(&prac.designation)
             {
                 bad(3, format!("{pid} is not eligible for {rid}"));
             }
@@ -97,21 +97,20 @@ pub fn check(problem: &BrokerageProblem, plan: &BrokeragePlan) -> Vec<Violation>
             if problem.conflicts.iter().any(|c| c.practitioner.0 == pid && c.urn.0 == req.urn.0) {
                 bad(4, format!("{pid} has a listed conflict with the school of {rid}"));
             }
-            if problem.policy.same_trust == SameTrust::Forbid {
-                if let (Some(t1), Some(t2)) = (&home.trust, &school.trust) {
-                    if t1 == t2 {
-                        bad(4, format!("{pid} and the school of {rid} share trust {t1}"));
-                    }
-                }
+            if problem.policy.same_trust == SameTrust::Forbid
+                && let (Some(t1), Some(t2)) = (&home.trust, &school.trust)
+                && t1 == t2
+            {
+                bad(4, format!("{pid} and the school of {rid} share trust {t1}"));
             }
             // Rule 5: distance.
             let de = home.easting - school.easting;
             let dn = home.northing - school.northing;
             let km = (de * de + dn * dn).sqrt() / 1000.0;
-            if let Some(limit) = problem.policy.max_distance_km {
-                if km > limit + 1e-9 {
-                    bad(5, format!("{pid} is {km:.2} km from the school of {rid} (limit {limit})"));
-                }
+            if let Some(limit) = problem.policy.max_distance_km
+                && km > limit + 1e-9
+            {
+                bad(5, format!("{pid} is {km:.2} km from the school of {rid} (limit {limit})"));
             }
         }
         for (period, &d) in &a.days {
@@ -145,17 +144,17 @@ pub fn check(problem: &BrokerageProblem, plan: &BrokeragePlan) -> Vec<Violation>
         }
     }
     for (pid, d) in &per_prac_total {
-        if let Some(max) = pracs.get(pid).and_then(|p| p.max_days) {
-            if *d > max + 1e-9 {
-                bad(2, format!("{pid} works {d} days, max_days {max}"));
-            }
+        if let Some(max) = pracs.get(pid).and_then(|p| p.max_days)
+            && *d > max + 1e-9
+        {
+            bad(2, format!("{pid} works {d} days, max_days {max}"));
         }
     }
     // Rule 6.
-    if let Some(budget) = problem.policy.budget {
-        if cost > budget + 1e-6 {
-            bad(6, format!("cost {cost} exceeds budget {budget}"));
-        }
+    if let Some(budget) = problem.policy.budget
+        && cost > budget + 1e-6
+    {
+        bad(6, format!("cost {cost} exceeds budget {budget}"));
     }
     // Rule 7.
     for (&(rid, pid, t), &d) in &pinned {

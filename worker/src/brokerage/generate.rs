@@ -216,7 +216,11 @@ fn synthetic_schools(n: usize, rng: &mut ChaCha8Rng) -> Vec<School> {
         .collect()
 }
 
-fn gias_schools(path: &PathBuf, spec: &Spec, rng: &mut ChaCha8Rng) -> anyhow::Result<Vec<School>> {
+fn gias_schools(
+    path: &std::path::Path,
+    spec: &Spec,
+    rng: &mut ChaCha8Rng,
+) -> anyhow::Result<Vec<School>> {
     let all =
         crate::gias::read_schools(path).with_context(|| format!("reading {}", path.display()))?;
     let mut usable: Vec<School> = all

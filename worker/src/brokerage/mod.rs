@@ -11,6 +11,7 @@ pub mod candidates;
 pub mod check;
 pub mod explain;
 pub mod extract;
+pub mod flow;
 pub mod generate;
 pub mod greedy;
 pub mod model;
@@ -81,17 +82,27 @@ pub fn solve_with(
 
     let (days, outcome, columns, rows) = match formulation {
         Formulation::Columns if prep.pairs.len() > FULL_MODEL_PAIRS => {
-            // Large: the relaxation gives the bound and says which pairs
-            // matter; the column model then decides over those pairs only.
-            let relax_model = model::build(&prep, Formulation::Transport, true);
-            let (bounds, lp) = solver::relaxation_bounds(&prep, &relax_model)?;
+            // Large: the relaxation (a max-flow) gives the bound and says
+            // which pairs matter; the column model then decides over those.
+            let (bounds, flow) = flow::lexicographic_max_flow(&prep);
+            let pins: Vec<Vec<u32>> = prep.pairs.iter().map(|p| p.pinned.clone()).collect();
+            let guided_days = greedy::complete_guided(&prep, pins, Some(&flow));
+            let guided_cov =
+                extract::coverage_and_cost(&prep, &extract::assignments(&prep, &guided_days)).0;
+            tracing::debug!(
+                ?guided_cov,
+                seconds = began.elapsed().as_secs_f64(),
+                "flow-guided greedy"
+            );
             tracing::debug!(?bounds, seconds = began.elapsed().as_secs_f64(), "relaxation solved");
-            let keep = guided_pairs(&prep, &relax_model, &lp);
+            let mut keep = guided_pairs(&prep, &flow);
+            // The greedy plan's pairs too, so the greedy plan is a feasible start.
+            for (k, d) in keep.iter_mut().zip(&greedy_days) {
+                *k |= d.iter().any(|&x| x > 0);
+            }
             let small = prep.restrict(&keep);
             let model = model::build(&small, Formulation::Columns, false);
-            let start_days =
-                rounded_relaxation(&small, &prep.map_days_f(&relax_model, &lp, &small));
-            let start = start_values(&small, &model, &start_days);
+            let start = start_values(&small, &model, &small.map_days(&prep, &greedy_days));
             tracing::debug!(
                 pairs = small.pairs.len(),
                 of = prep.pairs.len(),
@@ -123,8 +134,11 @@ pub fn solve_with(
             (days, outcome, model.columns.len(), model.constraints.len())
         }
     };
+    // A limit may leave free days on the table: hand them out greedily.
+    let days = greedy::complete(&prep, days);
     let mut plan = finish(&prep, &days, highs_info(options));
-    plan.objective = outcome.objective;
+    let mut outcome = outcome;
+    outcome.objective = outcome.objective.max(plan.objective);
     plan.bound = outcome.bound.max(outcome.objective);
     plan.gap = relative_gap(plan.objective, plan.bound);
     // Optimal means the primary goal meets a global bound (a guided model's
@@ -150,25 +164,27 @@ pub fn solve_with(
 pub const FULL_MODEL_PAIRS: usize = 6_000;
 
 /// Near alternatives kept for a request the relaxation splits between practitioners.
-pub const ALTERNATIVES: usize = 3;
+pub const ALTERNATIVES: usize = 0;
 
 /// The pairs of the guided model: those carrying days at the relaxation's
 /// optimum, and for requests the relaxation splits between practitioners
 /// (or leaves short), the nearest few candidates as well.
-fn guided_pairs(prep: &Prepared<'_>, relax_model: &Model, lp: &[f64]) -> Vec<bool> {
+#[allow(clippy::needless_range_loop)]
+fn guided_pairs(prep: &Prepared<'_>, flow: &[Vec<u32>]) -> Vec<bool> {
     let mut keep = vec![false; prep.pairs.len()];
-    let mut carried = vec![0.0f64; prep.demand.len()];
-    for x in &relax_model.x {
-        if lp[x.col] > 1e-6 {
-            keep[x.pair] = true;
-            carried[prep.pairs[x.pair].r] += lp[x.col];
+    let mut carried = vec![0u32; prep.demand.len()];
+    for (i, f) in flow.iter().enumerate() {
+        let days: u32 = f.iter().sum();
+        if days > 0 {
+            keep[i] = true;
+            carried[prep.pairs[i].r] += days;
         }
     }
     for r in 0..prep.demand.len() {
         let range = prep.pairs_of_request[r].clone();
         let used = range.clone().filter(|&i| keep[i]).count();
         let asked: u32 = prep.demand[r].iter().sum();
-        if used > 1 || (used == 1 && carried[r] + 1e-6 < f64::from(asked)) {
+        if used > 1 || (used == 1 && carried[r] < asked) {
             let mut near: Vec<usize> = range.filter(|&i| prep.pairs[i].candidate).collect();
             near.sort_by(|&a, &b| prep.pairs[a].km.total_cmp(&prep.pairs[b].km).then(a.cmp(&b)));
             for i in near.into_iter().take(ALTERNATIVES) {
@@ -177,37 +193,6 @@ fn guided_pairs(prep: &Prepared<'_>, relax_model: &Model, lp: &[f64]) -> Vec<boo
         }
     }
     keep
-}
-
-/// A feasible plan from the relaxation's days (per pair of `prep`): each
-/// request keeps the practitioner carrying most of its days (its pin, if
-/// pinned) with those days rounded down. Dropping and rounding down days
-/// keeps every row satisfied.
-fn rounded_relaxation(prep: &Prepared<'_>, lp_days: &[Vec<f64>]) -> Vec<Vec<u32>> {
-    let mut out = vec![vec![0u32; prep.periods()]; prep.pairs.len()];
-    for r in 0..prep.demand.len() {
-        let range = prep.pairs_of_request[r].clone();
-        let pinned = range.clone().find(|&i| prep.pairs[i].pinned.iter().any(|&d| d > 0));
-        let best = pinned.or_else(|| {
-            range.clone().max_by(|&a, &b| {
-                let sa: f64 = lp_days[a].iter().sum();
-                let sb: f64 = lp_days[b].iter().sum();
-                sa.total_cmp(&sb).then(b.cmp(&a))
-            })
-        });
-        let single = prep.problem.policy.single_practitioner;
-        for i in range {
-            if single && Some(i) != best {
-                out[i].clone_from(&prep.pairs[i].pinned);
-                continue;
-            }
-            for t in 0..prep.periods() {
-                let d = (lp_days[i][t] + 1e-6).floor().max(0.0) as u32;
-                out[i][t] = d.max(prep.pairs[i].pinned[t]);
-            }
-        }
-    }
-    out
 }
 
 /// The greedy baseline's plan (a broker by hand; see `greedy.rs`). Its
@@ -233,13 +218,13 @@ pub fn greedy(problem: &BrokerageProblem) -> Result<BrokeragePlan, InvalidProble
     Ok(plan)
 }
 
-/// The lexicographic optimum of the transportation relaxation (rule 8
-/// dropped, days continuous): days per tier no plan can beat.
+/// The lexicographic optimum of the transportation relaxation (rule 8, the
+/// budget and pin lower bounds dropped; a max-flow): days per tier no plan
+/// can beat.
 pub fn relaxation_bound(problem: &BrokerageProblem) -> Result<[f64; 4], SolveError> {
     validate::validate(problem)?;
     let prep = prepare(problem);
-    let model = model::build(&prep, Formulation::Transport, true);
-    solver::relaxation_bounds(&prep, &model).map(|(b, _)| b.map(f64::from))
+    Ok(flow::lexicographic_max_flow(&prep).0.map(f64::from))
 }
 
 /// Generates a realistic problem (see `bridges-worker generate --help`).
@@ -253,6 +238,8 @@ pub fn bench(quick: bool) -> anyhow::Result<()> {
 }
 
 /// Which pins alone break rule 1, 2, 6 or 8, if any.
+// Indices address several parallel tables (demand, pins, capacity).
+#[allow(clippy::needless_range_loop)]
 fn pins_break_a_rule(prep: &Prepared<'_>) -> Option<String> {
     let problem = prep.problem;
     let t_count = prep.periods();

@@ -179,8 +179,9 @@ pub fn run(
     })
 }
 
-/// Largest score the weighted objective may reach and stay exact in f64.
-pub const EXACT_SCORE: f64 = (1u64 << 50) as f64;
+/// Largest score the weighted objective may reach: beyond it the cost range
+/// is too wide for HiGHS's tolerances (measured: at 3e10 the root LP fails).
+pub const EXACT_SCORE: f64 = 1e9;
 
 /// Solves `model` with the primary goal as one objective (the tier weights
 /// make it lexicographic), then the secondary cost with the primary score
@@ -329,6 +330,16 @@ fn run_stage(
     rel_gap: Option<f64>,
     abs_gap: f64,
 ) -> Result<Stage, SolveError> {
+    if model.columns.is_empty() {
+        // Nothing to decide (no candidate anywhere): HiGHS would call it empty.
+        return Ok(Stage {
+            values: Some(Vec::new()),
+            optimal: true,
+            time_limited: false,
+            objective: 0.0,
+            dual_bound: 0.0,
+        });
+    }
     let mut problem = good_lp::solvers::highs::highs(model.vars.clone().minimise(objective));
     for c in model.constraints.iter().chain(held) {
         problem.add_constraint(c.clone());
@@ -340,8 +351,12 @@ fn run_stage(
     if let Some(limit) = time_limit {
         set(&mut inner, "time_limit", limit.max(1e-3))?;
     }
-    if let Some(gap) = rel_gap {
-        set(&mut inner, "mip_rel_gap", gap)?;
+    // Without a gap from the caller, prove optimality: a whole-number
+    // objective closes at `abs_gap`, anything else at HiGHS's tolerance.
+    match rel_gap {
+        Some(gap) => set(&mut inner, "mip_rel_gap", gap)?,
+        None if abs_gap > 0.0 => set(&mut inner, "mip_rel_gap", 0.0)?,
+        None => {}
     }
     if abs_gap > 0.0 {
         set(&mut inner, "mip_abs_gap", abs_gap)?;
@@ -353,6 +368,15 @@ fn run_stage(
     tracing::debug!("HiGHS model loaded");
     let solved = inner.try_solve().map_err(|e| SolveError::Solver(format!("HiGHS: {e:?}")))?;
     let status = solved.status();
+    if status == HighsModelStatus::ModelEmpty {
+        return Ok(Stage {
+            values: Some(vec![0.0; model.columns.len()]),
+            optimal: true,
+            time_limited: false,
+            objective: 0.0,
+            dual_bound: 0.0,
+        });
+    }
     let has_solution = solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible;
     let optimal = status == HighsModelStatus::Optimal;
     let time_limited = matches!(
@@ -377,113 +401,6 @@ fn set<V: highs::HighsOptionValue>(
     value: V,
 ) -> Result<(), SolveError> {
     model.try_set_option(key, value).map_err(|e| SolveError::Solver(format!("option {key}: {e:?}")))
-}
-
-/// Weight of the secondary cost in the relaxation's objective: small enough
-/// that no day of coverage is ever traded for it, large enough to steer the
-/// relaxation towards near, cheap and continuing practitioners among ties.
-const LP_SECONDARY_WEIGHT: f64 = 1e-7;
-
-/// Bounds from the continuous `model` (the transportation relaxation) by
-/// prefix: `P_k = max sum_{j<=k} tier_j`, solved as one LP whose costs change
-/// between solves (a warm start). Any plan with `cov_1..cov_(k-1)` equal to
-/// the bounds has `cov_k <= floor(P_k) - sum_{j<k} b_j`, so the returned
-/// `b` bounds every plan lexicographically. Also returns the column values
-/// of the last solve (which pairs the relaxation uses).
-pub fn relaxation_bounds(
-    prep: &Prepared<'_>,
-    model: &Model,
-) -> Result<([u32; 4], Vec<f64>), SolveError> {
-    let n = model.columns.len();
-    let index: std::collections::HashMap<good_lp::Variable, usize> =
-        model.columns.iter().enumerate().map(|(i, v)| (*v, i)).collect();
-    let mut secondary = vec![0.0; n];
-    let mut max_secondary = 0.0;
-    for (v, c) in good_lp::IntoAffineExpression::linear_coefficients(&model.secondary) {
-        if let Some(&i) = index.get(&v) {
-            secondary[i] = c;
-        }
-    }
-    for x in &model.x {
-        max_secondary += secondary[x.col].abs() * f64::from(x.upper) * 2.0;
-    }
-    // Whatever the secondary term moves, it moves less than this many days.
-    let slack = LP_SECONDARY_WEIGHT * max_secondary + 1e-6;
-    let tier_of_col: Vec<Option<usize>> = {
-        let mut t = vec![None; n];
-        for x in &model.x {
-            t[x.col] = Some(prep.tier[prep.pairs[x.pair].r]);
-        }
-        t
-    };
-    let costs = |k: usize| -> Vec<f64> {
-        (0..n)
-            .map(|i| {
-                let cover = if tier_of_col[i].is_some_and(|t| t <= k) { -1.0 } else { 0.0 };
-                cover + LP_SECONDARY_WEIGHT * secondary[i]
-            })
-            .collect()
-    };
-
-    let first = costs(0);
-    let mut objective = Expression::with_capacity(n);
-    for (i, v) in model.columns.iter().enumerate() {
-        if first[i] != 0.0 {
-            objective.add_mul(first[i], *v);
-        }
-    }
-    let mut problem = good_lp::solvers::highs::highs(model.vars.clone().minimise(objective));
-    for c in &model.constraints {
-        problem.add_constraint(c.clone());
-    }
-    let mut inner =
-        problem.try_into_inner().map_err(|e| SolveError::Solver(format!("building: {e}")))?;
-    quiet(&mut inner)?;
-    // good_lp keeps HiGHS's column handles private; a throwaway problem
-    // mints handles with the same indices, which is all a handle is.
-    let mut mint = highs::RowProblem::default();
-    let handles: Vec<highs::Col> = (0..n).map(|_| mint.add_column(0.0, 0.0..1.0)).collect();
-
-    let mut prefix = [0.0f64; 4];
-    let mut current = first;
-    let mut solved = inner.try_solve().map_err(|e| SolveError::Solver(format!("HiGHS: {e:?}")))?;
-    for k in 0..4 {
-        if k > 0 {
-            let next = costs(k);
-            let mut m: highs::Model = solved.into();
-            for i in 0..n {
-                if next[i] != current[i] {
-                    m.change_column_cost(handles[i], next[i]);
-                }
-            }
-            current = next;
-            solved = m.try_solve().map_err(|e| SolveError::Solver(format!("HiGHS: {e:?}")))?;
-        }
-        if solved.status() != HighsModelStatus::Optimal {
-            return Err(SolveError::Solver(format!(
-                "relaxation stopped with status {:?}",
-                solved.status()
-            )));
-        }
-        let values = solved.get_solution().columns().to_vec();
-        prefix[k] = model
-            .x
-            .iter()
-            .filter(|x| prep.tier[prep.pairs[x.pair].r] <= k)
-            .map(|x| values[x.col])
-            .sum();
-    }
-    let values = solved.get_solution().columns().to_vec();
-    let demand = prep.tier_demand();
-    let mut bounds = [0u32; 4];
-    let mut before = 0i64;
-    for k in 0..4 {
-        let total = (prefix[k] + slack).floor() as i64;
-        let b = (total - before).clamp(0, demand[k] as i64);
-        bounds[k] = b as u32;
-        before += b;
-    }
-    Ok((bounds, values))
 }
 
 /// HiGHS prints nothing unless `BRIDGES_HIGHS_LOG` is set (for tuning).

@@ -19,13 +19,11 @@ pub const DEFAULT_DISTANCE_REF_KM: f64 = 15.0;
 /// Enumerate every feasible triple of a component up to this many; beyond, prune.
 pub const FULL_TRIPLES: usize = 400_000;
 /// Enumerate every feasible quad of a component up to this many; beyond, prune.
-pub const FULL_QUADS: usize = 150_000;
+pub const FULL_QUADS: usize = 20_000;
 /// Pruning: partners considered per school (its nearest compatible ones).
 pub const NEAREST: usize = 30;
 /// Pruning: triples kept per school (its cheapest).
 pub const KEEP_TRIPLES: usize = 40;
-/// Pruning: quads kept per school (its cheapest).
-pub const KEEP_QUADS: usize = 4;
 
 /// One candidate group: local member indices of its pool (ascending) and cost.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -40,6 +38,9 @@ pub struct Candidates {
     pub columns: Vec<Column>,
     /// Every feasible group of the component is among `columns`.
     pub complete: bool,
+    /// Quads are allowed but too many to enumerate: none are columns, and
+    /// leftovers are inserted into chosen triads after the solve instead.
+    pub insert_quads: bool,
 }
 
 /// Secondary cost of a group (integer, lower is better), from its schools and
@@ -183,15 +184,19 @@ pub fn candidates(
     } else {
         pruned_triples(problem, pool, comp, &nbrs, dref)
     };
+    let mut insert_quads = false;
     if quads {
-        let (quad_columns, all) =
-            quad_columns(problem, pool, comp, &nbrs, &columns, complete, dref);
-        complete &= all;
-        columns.extend(quad_columns);
+        match all_quads(problem, pool, comp, &nbrs, complete, dref) {
+            Some(quad_columns) => columns.extend(quad_columns),
+            None => {
+                complete = false;
+                insert_quads = true;
+            }
+        }
     }
     columns.sort();
     columns.dedup_by(|a, b| a.members == b.members);
-    Candidates { columns, complete }
+    Candidates { columns, complete, insert_quads }
 }
 
 fn column(problem: &TriadsProblem, pool: &Pool, members: Vec<usize>, dref: f64) -> Column {
@@ -252,75 +257,64 @@ fn pruned_triples(
     kept.into_iter().collect()
 }
 
-/// Quads: all of them when few enough and the triples were complete, else each
-/// school's cheapest extensions of its candidate triples. Returns (quads, all found).
-fn quad_columns(
+/// Every feasible quad of the component, when the triples were complete and
+/// the quads number at most [`FULL_QUADS`]; else `None`. (Pruned quads were
+/// tried and dropped: an exact cover that needs two specific quads is hard for
+/// HiGHS to find among a few per school, and harder to disprove.)
+fn all_quads(
     problem: &TriadsProblem,
     pool: &Pool,
     comp: &[usize],
     nbrs: &[Vec<usize>],
-    triples: &[Column],
     triples_complete: bool,
     dref: f64,
-) -> (Vec<Column>, bool) {
-    if triples_complete {
-        let mut all = Vec::new();
-        let mut within_cap = true;
-        'full: for &a in comp {
-            let later: Vec<usize> = nbrs[a].iter().copied().filter(|&b| b > a).collect();
-            for (x, &b) in later.iter().enumerate() {
-                for (y, &c) in later.iter().enumerate().skip(x + 1) {
-                    if !pool.compatible(b, c) {
-                        continue;
-                    }
-                    for &d in &later[y + 1..] {
-                        if pool.compatible(b, d) && pool.compatible(c, d) {
-                            if all.len() >= FULL_QUADS {
-                                within_cap = false;
-                                break 'full;
-                            }
-                            all.push(vec![a, b, c, d]);
+) -> Option<Vec<Column>> {
+    if !triples_complete {
+        return None;
+    }
+    let mut all = Vec::new();
+    for &a in comp {
+        let later: Vec<usize> = nbrs[a].iter().copied().filter(|&b| b > a).collect();
+        for (x, &b) in later.iter().enumerate() {
+            for (y, &c) in later.iter().enumerate().skip(x + 1) {
+                if !pool.compatible(b, c) {
+                    continue;
+                }
+                for &d in &later[y + 1..] {
+                    if pool.compatible(b, d) && pool.compatible(c, d) {
+                        if all.len() >= FULL_QUADS {
+                            return None;
                         }
+                        all.push(vec![a, b, c, d]);
                     }
                 }
             }
         }
-        if within_cap {
-            let required = problem.policy.require_good_or_better;
-            let quads = all
-                .into_iter()
-                .filter(|m| has_good(&schools(problem, pool, m), required))
-                .map(|m| column(problem, pool, m, dref))
-                .collect();
-            return (quads, true);
-        }
     }
-    // Pruned: extend each school's candidate triples by one of its nearest partners.
-    let mut per_school: Vec<Vec<Column>> = vec![Vec::new(); pool.len()];
-    let mut seen = BTreeSet::new();
-    for t in triples.iter().filter(|t| t.members.len() == 3) {
-        let a = t.members[0];
-        for &d in nearest(problem, pool, a, &nbrs[a], NEAREST).iter() {
-            if t.members.contains(&d) || !t.members.iter().all(|&m| pool.compatible(m, d)) {
-                continue;
-            }
-            let mut m = t.members.clone();
-            m.push(d);
-            m.sort_unstable();
-            if seen.insert(m.clone()) {
-                let col = column(problem, pool, m, dref);
-                for &s in &col.members {
-                    per_school[s].push(col.clone());
-                }
-            }
-        }
+    let required = problem.policy.require_good_or_better;
+    Some(
+        all.into_iter()
+            .filter(|m| has_good(&schools(problem, pool, m), required))
+            .map(|m| column(problem, pool, m, dref))
+            .collect(),
+    )
+}
+
+/// The quad formed by adding local member `s` to `triple`, when `s` is
+/// compatible with all three (the triple already has a good school).
+pub fn insertion(
+    problem: &TriadsProblem,
+    pool: &Pool,
+    triple: &Column,
+    s: usize,
+) -> Option<Column> {
+    if triple.members.len() != 3 || !triple.members.iter().all(|&m| pool.compatible(m, s)) {
+        return None;
     }
-    let mut kept = BTreeSet::new();
-    for mut mine in per_school {
-        mine.sort_by(|p, q| p.cost.cmp(&q.cost).then_with(|| p.members.cmp(&q.members)));
-        kept.extend(mine.into_iter().take(KEEP_QUADS));
-    }
-    (kept.into_iter().collect(), false)
+    let mut m = triple.members.clone();
+    m.push(s);
+    m.sort_unstable();
+    Some(column(problem, pool, m, distance_ref(problem)))
 }
 
 /// Compatible partners of each member of `comp` (indexed by local index; ascending).

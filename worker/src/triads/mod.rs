@@ -244,6 +244,9 @@ fn solve_piece(
     Ok(ComponentResult { chosen, bound: cap.max(placed_count), cost, optimal: false })
 }
 
+/// HiGHS presolve runs only on models with at most this many columns per
+/// school (see [`model::Limits::presolve`]).
+const PRESOLVE_MAX_DENSITY: usize = 100;
 /// Components with more schools than this are split into clusters.
 pub const DIRECT_MAX: usize = 150;
 /// Largest cluster of a split component.
@@ -252,7 +255,7 @@ pub const CLUSTER_MAX: usize = 75;
 /// reduced-cost column reduction before the stage-2 MIP.
 const REDUCE_ABOVE: usize = 5_000;
 /// Columns per school (smallest reduced cost) in the stage-2 heuristic model.
-const HEURISTIC_PER_SCHOOL: usize = 20;
+const HEURISTIC_PER_SCHOOL: usize = 60;
 
 /// Recursive coordinate bisection: halves along the wider axis, cut at a
 /// multiple of 3 so that each cluster can place all its schools.
@@ -311,7 +314,7 @@ fn solve_component(
     let stage1_limits = model::Limits {
         time_limit: time_share.map(|t| t * 0.5),
         mip_rel_gap: options.mip_gap,
-        presolve: !cand.complete,
+        presolve: columns.len() <= PRESOLVE_MAX_DENSITY * comp.len(),
     };
     let built = model::build_placement(&columns, comp.len(), fits);
     let first = model::run(built, stage1_limits, None)
@@ -371,8 +374,8 @@ fn solve_component(
     }
     let reduced_cols: Vec<enumerate::Column> = keep.iter().map(|&j| columns[j].clone()).collect();
     let built = model::build_quality(&reduced_cols, comp.len(), placed, cap, false);
-    let second =
-        model::run(built, limits(!cand.complete), Some(&start)).map_err(SolveError::Solver)?;
+    let presolve = reduced_cols.len() <= PRESOLVE_MAX_DENSITY * comp.len();
+    let second = model::run(built, limits(presolve), Some(&start)).map_err(SolveError::Solver)?;
     tracing::debug!(
         seconds = started.elapsed().as_secs_f64(),
         optimal = second.as_ref().is_some_and(|o| o.optimal),
@@ -382,11 +385,49 @@ fn solve_component(
         Some(o) => (extract::chosen(&o.values).into_iter().map(|i| keep[i]).collect(), o.optimal),
         None => (extract::chosen(&first.values), false),
     };
-    let chosen: Vec<enumerate::Column> =
+    let mut chosen: Vec<enumerate::Column> =
         picked.into_iter().map(|i| cand.columns[i].clone()).collect();
+    if cand.insert_quads {
+        insert_leftovers(problem, pool, comp, &mut chosen);
+    }
+    let placed = chosen.iter().map(|c| c.members.len()).sum::<usize>();
     let cost = chosen.iter().map(|c| c.cost).sum();
     let optimal = cand.complete && first.optimal && quality_optimal && placed >= bound;
     Ok(ComponentResult { chosen, bound: bound.max(placed), cost, optimal })
+}
+
+/// Groups of 4 without enumerating quads: each school left out joins a chosen
+/// triad it is compatible with, cheapest added cost first (ties by school and
+/// triad order), each triad taking at most one. Greedy, so not proven optimal.
+fn insert_leftovers(
+    problem: &TriadsProblem,
+    pool: &pool::Pool,
+    comp: &[usize],
+    chosen: &mut [enumerate::Column],
+) {
+    let mut placed = std::collections::BTreeSet::new();
+    for c in chosen.iter() {
+        placed.extend(c.members.iter().copied());
+    }
+    let mut options = Vec::new();
+    for &s in comp.iter().filter(|a| !placed.contains(*a)) {
+        for (t, triple) in chosen.iter().enumerate() {
+            if let Some(quad) = enumerate::insertion(problem, pool, triple, s) {
+                options.push((quad.cost - triple.cost, s, t, quad));
+            }
+        }
+    }
+    options.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut used_school = std::collections::BTreeSet::new();
+    let mut used_triad = std::collections::BTreeSet::new();
+    for (_, s, t, quad) in options {
+        if used_school.contains(&s) || used_triad.contains(&t) {
+            continue;
+        }
+        used_school.insert(s);
+        used_triad.insert(t);
+        chosen[t] = quad;
+    }
 }
 
 /// A good stage-2 incumbent quickly: the MIP over each school's columns of
