@@ -15,23 +15,42 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::bench;
+use crate::config::Config;
 use crate::log::{
     AppendOutcome, AppendRequest, EventLog, ExpectedVersion, LogConfig, LogError, NewEvent,
 };
+use crate::weekly;
 
 /// Bridges: event-sourced brokerage of school-to-school support.
 #[derive(Debug, Parser)]
 #[command(name = "bridges", version, about)]
 pub struct Args {
-    /// Folder of the event log.
-    #[arg(long, global = true, env = "BRIDGES_DATA", default_value = "data")]
-    pub data: PathBuf,
+    /// Folder of the event log (default: `data_dir` of the configuration).
+    #[arg(long, global = true, env = "BRIDGES_DATA_DIR")]
+    pub data: Option<PathBuf>,
+    /// A configuration file (default: the built-in `config/default.toml`).
+    #[arg(long, global = true, env = "BRIDGES_CONFIG")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The main job: a weekly matching run on the embedded default (no NATS):
+    /// record the week's intake, snapshot the log, solve, record the proposals,
+    /// print the plan.
+    Weekly {
+        /// ISO week label such as 2026-W48 (default: this week).
+        #[arg(long)]
+        week: Option<String>,
+        /// GIAS-format CSV of real schools (default: ../shared/data/hillingdon_ealing_schools.csv when present).
+        #[arg(long)]
+        gias: Option<PathBuf>,
+        /// Generate the borough's schools instead of reading GIAS.
+        #[arg(long)]
+        synthetic: bool,
+    },
     /// Check the hash chain and indexes; report the first broken position.
     Verify,
     /// Write the log as NDJSON (stdout without --out).
@@ -73,22 +92,50 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
+    let config = Config::load(args.config.as_deref())?;
+    let data = args.data.clone().unwrap_or_else(|| config.data_dir.clone());
+    let log_config = || {
+        let mut c = LogConfig::new(&data);
+        c.cache_capacity = config.cache_capacity_bytes;
+        c.max_group_events = config.max_batch;
+        c
+    };
     let open = || {
-        EventLog::open(LogConfig::new(&args.data))
-            .with_context(|| format!("opening the log in {}", args.data.display()))
+        EventLog::open(log_config())
+            .with_context(|| format!("opening the log in {}", data.display()))
     };
     match args.command {
+        Command::Weekly { week, gias, synthetic } => {
+            let now = Utc::now();
+            let gias = if synthetic {
+                None
+            } else {
+                gias.or_else(|| {
+                    let shared = PathBuf::from("../shared/data/hillingdon_ealing_schools.csv");
+                    shared.exists().then_some(shared)
+                })
+            };
+            let request = weekly::WeeklyRequest {
+                week: week.unwrap_or_else(|| weekly::week_of(now)),
+                gias,
+                now,
+            };
+            let log = open()?;
+            let outcome = weekly::run(&log, &config, &request).await;
+            log.close().await?;
+            let outcome = outcome?;
+            print!("{}", weekly::render(&outcome, &data));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Verify => {
             // A corrupt last record stops the log from opening (the writer
             // cannot extend a chain it cannot read): report it like verify would.
-            let log = match EventLog::open(LogConfig::new(&args.data)) {
+            let log = match EventLog::open(log_config()) {
                 Err(LogError::Corrupt { position, reason }) => {
                     println!("broken at position {position}: {reason}");
                     return Ok(ExitCode::from(1));
                 }
-                other => {
-                    other.with_context(|| format!("opening the log in {}", args.data.display()))?
-                }
+                other => other.with_context(|| format!("opening the log in {}", data.display()))?,
             };
             let report = log.verify()?;
             log.close().await?;
@@ -134,7 +181,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { what: BenchCommand::Log(opts) } => {
-            bench::run_log_bench(&args.data, &opts).await?;
+            bench::run_log_bench(&data, &opts).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::AppendLoop { tasks, events_per_append } => {

@@ -78,8 +78,7 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
         if quick { (300, 150, 600) } else { (1000, 500, 2000) };
     let big = generate(&Spec::synthetic(schools, practitioners, requests, 7))?;
     let limit = 10.0;
-    let opts =
-        SolveOptions { time_limit: Some(if quick { 10.0 } else { 60.0 }), mip_gap: Some(0.005) };
+    let opts = SolveOptions { time_limit: Some(limit), mip_gap: Some(0.005) };
     let ours = solve_with(&big, "bench", &opts, Formulation::Columns)?;
     let rss = peak_rss_kib();
     let relax = relaxation_bound(&big)?;

@@ -75,61 +75,97 @@ pub fn solve_with(
         plan.seconds = began.elapsed().as_secs_f64();
         return Ok(Solved { plan, stages: Vec::new(), columns: 0, rows: 0 });
     }
-    let greedy_days = greedy::pair_days(&prep);
     let deadline = options.time_limit.map(|t| began + std::time::Duration::from_secs_f64(t));
     let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()).as_secs_f64());
     let limited = |o: &SolveOptions| SolveOptions { time_limit: left(), ..*o };
 
+    // The transportation relaxation (a max-flow): the bound, and a guide
+    // for a best-fit greedy plan. The better of it and the broker's greedy
+    // plan starts the MILP.
+    let (bounds, flow) = flow::lexicographic_max_flow(&prep);
+    let flow_bound = score(&prep.weights, &bounds);
+    let pins: Vec<Vec<u32>> = prep.pairs.iter().map(|p| p.pinned.clone()).collect();
+    let guided_days = greedy::complete_guided(&prep, pins, Some(&flow));
+    let greedy_days = greedy::pair_days(&prep);
+    let score_of = |days: &[Vec<u32>]| {
+        score(
+            &prep.weights,
+            &extract::coverage_and_cost(&prep, &extract::assignments(&prep, days)).0,
+        )
+    };
+    let start_days =
+        if score_of(&guided_days) >= score_of(&greedy_days) { guided_days } else { greedy_days };
+    let start_score = score_of(&start_days);
+    tracing::debug!(
+        ?bounds,
+        start_score,
+        flow_bound,
+        seconds = began.elapsed().as_secs_f64(),
+        "relaxation and start"
+    );
+
     let (days, outcome, columns, rows) = match formulation {
+        Formulation::Columns
+            if prep.pairs.len() > FULL_MODEL_PAIRS
+                && relative_gap(start_score, flow_bound) <= options.mip_gap.unwrap_or(0.0) =>
+        {
+            // Large, and the start is already within the gap asked for.
+            let coverage =
+                extract::coverage_and_cost(&prep, &extract::assignments(&prep, &start_days)).0;
+            let outcome = solver::Outcome {
+                values: Vec::new(),
+                coverage,
+                status: SolveStatus::Feasible,
+                objective: start_score,
+                bound: flow_bound,
+                gap: relative_gap(start_score, flow_bound),
+                stages: vec![StageLog {
+                    name: "flow-guided best fit".to_owned(),
+                    seconds: began.elapsed().as_secs_f64(),
+                    proven: start_score >= flow_bound,
+                    value: start_score,
+                    bound: flow_bound,
+                }],
+                secondary_cut: true,
+            };
+            (start_days, outcome, 0, 0)
+        }
         Formulation::Columns if prep.pairs.len() > FULL_MODEL_PAIRS => {
-            // Large: the relaxation (a max-flow) gives the bound and says
-            // which pairs matter; the column model then decides over those.
-            let (bounds, flow) = flow::lexicographic_max_flow(&prep);
-            let pins: Vec<Vec<u32>> = prep.pairs.iter().map(|p| p.pinned.clone()).collect();
-            let guided_days = greedy::complete_guided(&prep, pins, Some(&flow));
-            let guided_cov =
-                extract::coverage_and_cost(&prep, &extract::assignments(&prep, &guided_days)).0;
-            tracing::debug!(
-                ?guided_cov,
-                seconds = began.elapsed().as_secs_f64(),
-                "flow-guided greedy"
-            );
-            tracing::debug!(?bounds, seconds = began.elapsed().as_secs_f64(), "relaxation solved");
+            // Large: the column model decides over the pairs the relaxation
+            // uses (and the start's), not all of them.
             let mut keep = guided_pairs(&prep, &flow);
-            // The greedy plan's pairs too, so the greedy plan is a feasible start.
-            for (k, d) in keep.iter_mut().zip(&greedy_days) {
+            for (k, d) in keep.iter_mut().zip(&start_days) {
                 *k |= d.iter().any(|&x| x > 0);
             }
             let small = prep.restrict(&keep);
             let model = model::build(&small, Formulation::Columns, false);
-            let start = start_values(&small, &model, &small.map_days(&prep, &greedy_days));
+            let start = start_values(&small, &model, &small.map_days(&prep, &start_days));
             tracing::debug!(
                 pairs = small.pairs.len(),
                 of = prep.pairs.len(),
                 columns = model.columns.len(),
                 rows = model.constraints.len(),
-                seconds = began.elapsed().as_secs_f64(),
                 "guided model built"
             );
             let mut outcome = solver::run_weighted(&small, &model, &limited(options), start)?;
             // The guided model's own bound is not global; the relaxation's is.
-            outcome.bound = score(&prep.weights, &bounds).max(outcome.objective);
+            outcome.bound = flow_bound.max(outcome.objective);
             let mut days =
                 prep.map_days(&small, &extract::pair_days(&small, &model, &outcome.values));
-            // The greedy plan is a feasible fallback the guided model may miss.
-            let greedy_cov =
-                extract::coverage_and_cost(&prep, &extract::assignments(&prep, &greedy_days)).0;
-            if score(&prep.weights, &greedy_cov) > outcome.objective {
-                days = greedy_days;
-                outcome.objective = score(&prep.weights, &greedy_cov);
+            if start_score > outcome.objective {
+                days = start_days;
+                outcome.objective = start_score;
             }
             (days, outcome, model.columns.len(), model.constraints.len())
         }
         _ => {
-            // The exact model over every candidate pair, started from the greedy plan.
+            // The exact model over every candidate pair, from the start.
             let model = model::build(&prep, formulation, false);
-            let start = start_values(&prep, &model, &greedy_days);
-            let outcome = solver::run_weighted(&prep, &model, &limited(options), start)?;
+            let start = start_values(&prep, &model, &start_days);
+            let mut outcome = solver::run_weighted(&prep, &model, &limited(options), start)?;
+            if formulation == Formulation::Columns {
+                outcome.bound = outcome.bound.min(flow_bound.max(outcome.objective));
+            }
             let days = extract::pair_days(&prep, &model, &outcome.values);
             (days, outcome, model.columns.len(), model.constraints.len())
         }

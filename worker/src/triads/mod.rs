@@ -251,7 +251,7 @@ const PRESOLVE_MAX_DENSITY: usize = 100;
 pub const DIRECT_MAX: usize = 150;
 /// Largest cluster of a split component.
 pub const CLUSTER_MAX: usize = 75;
-/// Complete enumerations with more columns than this get the exact
+/// Models with more columns than this get the exact
 /// reduced-cost column reduction before the stage-2 MIP.
 const REDUCE_ABOVE: usize = 5_000;
 /// Columns per school (smallest reduced cost) in the stage-2 heuristic model.
@@ -345,7 +345,7 @@ fn solve_component(
     // a heuristic incumbent and the LP bound cannot be in a better solution.
     let mut keep: Vec<usize> = (0..columns.len()).collect();
     let mut start = first.values.clone();
-    if cand.complete && columns.len() > REDUCE_ABOVE {
+    if columns.len() > REDUCE_ABOVE {
         let lp = model::build_quality(&columns, comp.len(), placed, cap, true);
         if let Some((z_lp, reduced)) =
             model::run_lp(lp, time_share.map(|t| (t - started.elapsed().as_secs_f64()).max(0.01)))
