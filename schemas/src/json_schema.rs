@@ -3,6 +3,7 @@
 
 use schemars::schema_for;
 
+use crate::events::EventEnvelope;
 use crate::{Plan, Problem};
 
 /// Every checked-in schema: file name and its generated JSON text.
@@ -15,5 +16,6 @@ pub fn all() -> Vec<(&'static str, String)> {
     vec![
         ("problem.schema.json", pretty(schema_for!(Problem))),
         ("plan.schema.json", pretty(schema_for!(Plan))),
+        ("event-envelope.schema.json", pretty(schema_for!(EventEnvelope))),
     ]
 }

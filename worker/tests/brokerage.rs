@@ -335,6 +335,30 @@ fn real_hillingdon_schools_generate_and_solve() {
     solved(&p, &SolveOptions::default());
 }
 
+/// Shrunk from a proptest failure: a model with no columns at all (no
+/// candidate anywhere) made HiGHS report an empty model, not a plan.
+#[test]
+fn tree_bug_01_no_candidate_anywhere() {
+    let mut p = generate(&Spec::synthetic(10, 2, 1, 1836)).expect("generates");
+    p.policy.single_practitioner = false;
+    let plan = solved(&p, &SolveOptions::default());
+    assert_eq!(plan.status, SolveStatus::Optimal);
+}
+
+#[test]
+fn large_instances_take_the_guided_path_and_stay_feasible() {
+    let p = generate(&Spec::synthetic(300, 150, 600, 9)).expect("generates");
+    let opts = SolveOptions { time_limit: Some(3.0), mip_gap: Some(0.005) };
+    let solved = solve_with(&p, "test", &opts, Formulation::Columns).expect("solves");
+    let plan = &solved.plan;
+    assert!(check::check(&p, plan).is_empty(), "{:?}", check::check(&p, plan));
+    assert!(plan.bound >= plan.objective);
+    let g = greedy(&p).expect("greedy");
+    assert!(plan.coverage >= g.coverage, "{:?} < {:?}", plan.coverage, g.coverage);
+    let bound = bridges_worker::brokerage::relaxation_bound(&p).expect("bound");
+    assert!(plan.coverage.map(f64::from) <= bound);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(if std::env::var_os("BRIDGES_SLOW").is_some() || std::env::var_os("CI").is_some() { 64 } else { 12 }))]
 
@@ -353,6 +377,10 @@ proptest! {
         if plan.status != SolveStatus::Infeasible {
             prop_assert_eq!(plan.status, SolveStatus::Optimal);
             prop_assert!(plan.coverage >= g.coverage, "{:?} < {:?}", plan.coverage, g.coverage);
+            // The relaxation bounds the plan lexicographically.
+            let bound = bridges_worker::brokerage::relaxation_bound(&p).expect("bound");
+            let cov = plan.coverage.map(f64::from);
+            prop_assert!(cov <= bound, "{:?} > {:?}", cov, bound);
             let other = solve_with(&p, "prop", &SolveOptions::default(), Formulation::BigM).expect("solves");
             prop_assert!(check::check(&p, &other.plan).is_empty());
             prop_assert_eq!(other.plan.coverage, plan.coverage);

@@ -362,3 +362,17 @@ fn validation_names_the_field_of_a_non_finite_coordinate() {
     let err = bridges_worker::triads::validate::validate(&problem).expect_err("refused");
     assert_eq!(err.field, "periods");
 }
+
+#[test]
+fn a_time_limit_still_gives_a_checked_plan_with_its_gap() {
+    let problem = generate::synthetic(300, 12);
+    let options = SolveOptions { time_limit: Some(1.0), mip_gap: None };
+    let plan = solve(&problem, "test", &options).expect("solves");
+    assert!(check::check(&problem, &plan).is_empty());
+    assert!(plan.objective <= plan.bound);
+    let expected_gap = bridges_worker::common::relative_gap(plan.objective, plan.bound);
+    assert!((plan.gap - expected_gap).abs() < 1e-12);
+    assert_eq!(plan.solver.options.get("time_limit"), Some(&serde_json::json!(1.0)));
+    // One second is enough to come within 5% of the bound on this pool.
+    assert!(plan.gap <= 0.05, "gap {}", plan.gap);
+}

@@ -111,11 +111,11 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
             vs_relax(p) * 100.0
         )
     };
-    big_row("MILP, candidate columns", &ours.plan);
+    big_row("ours: flow bound + guided columns", &ours.plan);
     big_row("MILP, plain big-M", &bigm.plan);
     println!(
         "{:<34} {:>10} {:>10} {:>22} {:>9}",
-        "transportation relaxation (LP)",
+        "transportation relaxation (flow)",
         "",
         "bound",
         cov(relax_cov),

@@ -27,9 +27,17 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
     let mut cases: Vec<(String, TriadsProblem, SolveOptions)> = Vec::new();
     if csv.exists() {
         let hillingdon = generate::from_gias(&csv, Some(312), Some(Phase::Primary))?;
+        let mut four_periods = hillingdon.clone();
+        four_periods.periods.push(bridges_schemas::Period::from("2027-SU1"));
         cases.push((
             "Hillingdon primaries (real, LA 312)".to_owned(),
             hillingdon,
+            SolveOptions::default(),
+        ));
+        // With a fourth period groups of 4 can have a rota (see rota.rs).
+        cases.push((
+            "Hillingdon primaries, 4 periods".to_owned(),
+            four_periods,
             SolveOptions::default(),
         ));
         if !quick {

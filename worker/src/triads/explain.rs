@@ -18,16 +18,27 @@ pub struct Context {
     pub quads_need_periods: bool,
 }
 
+/// How the solve went in one component of the compatibility graph.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Placement {
+    /// Placeable schools in the component.
+    pub component: usize,
+    /// The most of them groups of 3 (and 4) can hold.
+    pub fits: usize,
+    /// Schools the plan places there.
+    pub placed: usize,
+    /// The proven upper bound on schools placed there.
+    pub bound: usize,
+}
+
 /// The reason for local member `a` of `pool` being unplaced. `placeable` says
-/// whether it belongs to any feasible group; `component` is the size of its
-/// component and `fits` how many of that component can be placed at most.
+/// whether it belongs to any feasible group; `at` describes its component.
 pub fn explain(
     problem: &TriadsProblem,
     pool: &Pool,
     a: usize,
     placeable: bool,
-    component: usize,
-    fits: usize,
+    at: Placement,
     ctx: Context,
 ) -> Unplaced {
     let school = &problem.schools[pool.members[a]];
@@ -114,14 +125,21 @@ pub fn explain(
     } else {
         ""
     };
-    let detail = if fits < component {
+    let Placement { component, fits, placed, bound } = at;
+    let detail = if placed < bound {
         format!(
-            "its {component} connected {noun} fit at most {fits} in {sizes}; one must stay out{note}"
+            "it has feasible groups; the search placed {placed} of its {component} connected \
+             {noun} where at most {bound} could be, and left it out (the plan's gap covers this){note}"
+        )
+    } else if fits < component {
+        format!(
+            "its {component} connected {noun} fit at most {fits} in {sizes}; {} must stay out{note}",
+            component - fits
         )
     } else {
         format!(
-            "it has feasible groups, but placing it would leave another school of its {component} \
-             connected {noun} without one{note}"
+            "it has feasible groups, but no grouping of its {component} connected {noun} places \
+             more than {bound}: placing it would leave another without a group{note}"
         )
     };
     make(UnplacedReason::Leftover, detail)

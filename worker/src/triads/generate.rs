@@ -89,11 +89,8 @@ pub fn synthetic(n: usize, seed: u64) -> TriadsProblem {
     let boroughs = n.div_ceil(SCHOOLS_PER_BOROUGH).max(1);
     let side = (boroughs as f64).sqrt().ceil() as usize;
     let mut schools = Vec::with_capacity(n);
-    let mut trusts_per_borough = Vec::new();
-    for b in 0..boroughs {
-        trusts_per_borough.push(rng.random_range(2..6usize));
-        let _ = b;
-    }
+    let trusts_per_borough: Vec<usize> =
+        (0..boroughs).map(|_| rng.random_range(2..6usize)).collect();
     for i in 0..n {
         let b = i % boroughs;
         // Borough centres on a grid 9 km apart around central London.

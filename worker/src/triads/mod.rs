@@ -5,11 +5,26 @@
 //!
 //! Decomposition: pools (phases) and, inside a pool, connected components of
 //! the compatibility graph are independent, so each component is its own
-//! model. Components with at most [`enumerate::FULL_TRIPLES`] feasible triples
-//! get every triple (exact); larger ones keep each school's cheapest groups
-//! among its nearest partners. The bound on schools placed is the largest
-//! number of each component's placeable schools that groups of 3 (and 4) can
-//! hold, tightened by HiGHS's own bound where the enumeration was complete.
+//! model. Components of at most [`DIRECT_MAX`] schools are solved whole, with
+//! every feasible triple when there are at most [`enumerate::FULL_TRIPLES`]
+//! (exact), else each school's cheapest triples among its nearest partners.
+//! Larger components are cut into geographic clusters of at most
+//! [`CLUSTER_MAX`] (sizes multiples of 3), then the schools they left out get
+//! one more pass. Models above [`REDUCE_ABOVE`] columns get an exact
+//! reduced-cost reduction before the stage-2 MIP: an LP bound, a heuristic
+//! incumbent, and only the columns that could still improve on it.
+//!
+//! Groups of 4 need 4 periods (rota.rs). They are columns when every quad of
+//! the component can be enumerated (at most [`enumerate::FULL_QUADS`]);
+//! otherwise the schools left out after the triad solve are inserted into
+//! chosen triads (greedy, so the plan is then `feasible`, not `optimal`).
+//!
+//! The bound on schools placed is, per component, the most of its placeable
+//! schools that groups of 3 (and 4) can hold ([`fits`]), tightened by HiGHS's
+//! own bound where the enumeration was complete. `objective` is schools
+//! placed; `secondary` the cost of enumerate.rs's [`enumerate::group_cost`];
+//! `status` is `optimal` only when both goals are proven over a complete
+//! enumeration; `gap` is the gap on schools placed.
 
 pub mod bench;
 pub mod check;
@@ -61,18 +76,14 @@ pub fn solve(
 
     let mut groups: Vec<Vec<Urn>> = Vec::new();
     let mut placed_local: Vec<Vec<bool>> = pools.iter().map(|p| vec![false; p.len()]).collect();
-    let mut fits_of: Vec<Vec<(usize, usize)>> =
-        pools.iter().map(|p| vec![(0, 0); p.len()]).collect();
+    let mut at: Vec<Vec<explain::Placement>> =
+        pools.iter().map(|p| vec![explain::Placement::default(); p.len()]).collect();
     let mut bound = 0usize;
     let mut secondary = 0i64;
     let mut optimal = true;
     let mut remaining = total;
     for (p, comp) in &work {
         let pool = &pools[*p];
-        let fits = fits(comp.len(), quads);
-        for &a in comp {
-            fits_of[*p][a] = (comp.len(), fits);
-        }
         let share = options.time_limit.map(|t| {
             let left = (t - started.elapsed().as_secs_f64()).max(0.0);
             left * comp.len() as f64 / remaining.max(1) as f64
@@ -82,6 +93,15 @@ pub fn solve(
         bound += result.bound;
         secondary += result.cost;
         optimal &= result.optimal;
+        let placement = explain::Placement {
+            component: comp.len(),
+            fits: fits(comp.len(), quads),
+            placed: result.chosen.iter().map(|c| c.members.len()).sum(),
+            bound: result.bound,
+        };
+        for &a in comp {
+            at[*p][a] = placement;
+        }
         for col in &result.chosen {
             for &a in &col.members {
                 placed_local[*p][a] = true;
@@ -96,16 +116,7 @@ pub fn solve(
         let placeable = enumerate::placeable(problem, pool);
         for a in 0..pool.len() {
             if !placed_local[p][a] {
-                let (component, fits) = fits_of[p][a];
-                unplaced.push(explain::explain(
-                    problem,
-                    pool,
-                    a,
-                    placeable[a],
-                    component,
-                    fits,
-                    ctx,
-                ));
+                unplaced.push(explain::explain(problem, pool, a, placeable[a], at[p][a], ctx));
             }
         }
     }
@@ -253,7 +264,7 @@ pub const DIRECT_MAX: usize = 150;
 pub const CLUSTER_MAX: usize = 75;
 /// Models with more columns than this get the exact
 /// reduced-cost column reduction before the stage-2 MIP.
-const REDUCE_ABOVE: usize = 5_000;
+pub const REDUCE_ABOVE: usize = 5_000;
 /// Columns per school (smallest reduced cost) in the stage-2 heuristic model.
 const HEURISTIC_PER_SCHOOL: usize = 60;
 
@@ -316,17 +327,26 @@ fn solve_component(
         mip_rel_gap: options.mip_gap,
         presolve: columns.len() <= PRESOLVE_MAX_DENSITY * comp.len(),
     };
-    let built = model::build_placement(&columns, comp.len(), fits);
-    let first = model::run(built, stage1_limits, None)
-        .map_err(SolveError::Solver)?
-        .ok_or_else(|| SolveError::Solver("no placement found within the time limit".to_owned()))?;
+    // Without quad columns the model itself holds groups of 3 only.
+    let model_cap = if cand.insert_quads { self::fits(comp.len(), false) } else { fits };
+    let built = model::build_placement(&columns, comp.len(), model_cap);
+    // No incumbent within the time limit: placing nobody is feasible, and the
+    // plan says so through its gap rather than failing.
+    let first = model::run(built, stage1_limits, None).map_err(SolveError::Solver)?.unwrap_or(
+        model::Outcome {
+            optimal: false,
+            objective: 0.0,
+            bound: fits as f64,
+            values: vec![0.0; columns.len()],
+        },
+    );
     let placed = first.objective.round().max(0.0) as usize;
     let mut bound = fits;
     if cand.complete {
         // HiGHS's bound is valid for the whole problem only if every group was a column.
         bound = bound.min((first.bound + 1e-6).floor().max(0.0) as usize);
     }
-    let cap = bound.max(placed);
+    let cap = bound.min(model_cap).max(placed);
     tracing::debug!(
         columns = columns.len(),
         complete = cand.complete,

@@ -124,28 +124,7 @@ pub fn placed_at_most(columns: &[Column], vars: &[Variable], cap: usize) -> Cons
 pub fn run(built: Built, limits: Limits, start: Option<&[f64]>) -> Result<Option<Outcome>, String> {
     let columns = built.vars.len();
     let mut model = built.problem.try_into_inner().map_err(|e| e.to_string())?;
-    if std::env::var_os("BRIDGES_HIGHS_LOG").is_some() {
-        // For diagnosis only: HiGHS writes its log to stdout.
-        model.set_option("output_flag", true);
-        model.set_option("log_to_console", true);
-    } else {
-        model.make_quiet();
-    }
-    if let Ok(extra) = std::env::var("BRIDGES_HIGHS_OPT") {
-        for kv in extra.split(',') {
-            if let Some((k, v)) = kv.split_once('=') {
-                if let Ok(b) = v.parse::<bool>() {
-                    model.set_option(k, b);
-                } else if let Ok(i) = v.parse::<i32>() {
-                    model.set_option(k, i);
-                } else if let Ok(f) = v.parse::<f64>() {
-                    model.set_option(k, f);
-                } else {
-                    model.set_option(k, v);
-                }
-            }
-        }
-    }
+    model.make_quiet();
     if !limits.presolve {
         model.set_option("presolve", "off");
     }
