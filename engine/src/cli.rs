@@ -50,6 +50,12 @@ pub enum Command {
         /// Generate the borough's schools instead of reading GIAS.
         #[arg(long)]
         synthetic: bool,
+        /// Also write the problem document the run solved (for `bridges-worker solve`).
+        #[arg(long)]
+        save_problem: Option<PathBuf>,
+        /// Also write the plan document.
+        #[arg(long)]
+        save_plan: Option<PathBuf>,
     },
     /// Check the hash chain and indexes; report the first broken position.
     Verify,
@@ -105,7 +111,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("opening the log in {}", data.display()))
     };
     match args.command {
-        Command::Weekly { week, gias, synthetic } => {
+        Command::Weekly { week, gias, synthetic, save_problem, save_plan } => {
             let now = Utc::now();
             let gias = if synthetic {
                 None
@@ -124,6 +130,16 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             let outcome = weekly::run(&log, &config, &request).await;
             log.close().await?;
             let outcome = outcome?;
+            if let Some(path) = save_problem {
+                let problem = bridges_schemas::Problem::Brokerage(outcome.problem.clone());
+                std::fs::write(&path, serde_json::to_vec_pretty(&problem)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            if let Some(path) = save_plan {
+                let plan = bridges_schemas::Plan::Brokerage(outcome.plan.clone());
+                std::fs::write(&path, serde_json::to_vec_pretty(&plan)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
             print!("{}", weekly::render(&outcome, &data));
             Ok(ExitCode::SUCCESS)
         }
