@@ -92,6 +92,17 @@ pub fn solve_with(
     // plan starts the MILP.
     let (bounds, flow) = flow::lexicographic_max_flow(&prep);
     let flow_bound = score(&prep.weights, &bounds);
+    {
+        // TEMP: component sizes
+        let n = prep.demand.len() + prep.capacity.len();
+        let mut parent: Vec<usize> = (0..n).collect();
+        fn find(p: &mut Vec<usize>, x: usize) -> usize { let mut x = x; while p[x] != x { p[x] = p[p[x]]; x = p[x]; } x }
+        for pr in &prep.pairs { let a = find(&mut parent, pr.r); let b = find(&mut parent, prep.demand.len() + pr.p); parent[a] = b; }
+        let mut sizes = std::collections::BTreeMap::new();
+        for r in 0..prep.demand.len() { let c = find(&mut parent, r); *sizes.entry(c).or_insert(0usize) += 1; }
+        let mut v: Vec<usize> = sizes.values().copied().collect(); v.sort(); v.reverse();
+        tracing::debug!(?v, pairs = prep.pairs.len(), "components");
+    }
     let pins: Vec<Vec<u32>> = prep.pairs.iter().map(|p| p.pinned.clone()).collect();
     let guided_days = greedy::complete_guided(&prep, pins, Some(&flow));
     let greedy_days = greedy::pair_days(&prep);

@@ -348,6 +348,20 @@ fn run_stage(
         problem.try_into_inner().map_err(|e| SolveError::Solver(format!("building: {e}")))?;
     quiet(&mut inner)?;
     set(&mut inner, "random_seed", 0i32)?;
+    if let Ok(extra) = std::env::var("BRIDGES_HIGHS_OPTS") {
+        for kv in extra.split(',').filter(|s| !s.is_empty()) {
+            let (k, v) = kv.split_once('=').expect("k=v");
+            if let Ok(i) = v.parse::<i32>() {
+                set(&mut inner, k, i)?;
+            } else if let Ok(f) = v.parse::<f64>() {
+                set(&mut inner, k, f)?;
+            } else if v == "true" || v == "false" {
+                set(&mut inner, k, v == "true")?;
+            } else {
+                let _ = inner.try_set_option(k, v);
+            }
+        }
+    }
     if let Some(limit) = time_limit {
         set(&mut inner, "time_limit", limit.max(1e-3))?;
     }
