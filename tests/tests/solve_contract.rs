@@ -151,6 +151,9 @@ fn triads_plan_has_the_contract_fields() {
     }
 }
 
+/// Each case: a change to a valid problem, and what the one error line must name.
+type Breakage = (fn(&mut Value, &str), &'static str, &'static str);
+
 #[test]
 fn a_malformed_problem_exits_2_with_one_line_naming_field_and_value_and_writes_no_plan() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -160,24 +163,49 @@ fn a_malformed_problem_exits_2_with_one_line_naming_field_and_value_and_writes_n
         &["--schools", "20", "--practitioners", "8", "--requests", "10"],
         &problem_path,
     );
-    let mut problem: Value =
+    let valid: Value =
         serde_json::from_slice(&std::fs::read(&problem_path).expect("read")).expect("JSON");
-    let period = problem["periods"][0].as_str().expect("a period").to_owned();
-    problem["requests"][0]["days"] = serde_json::json!({ period.clone(): -3 });
-    std::fs::write(&problem_path, serde_json::to_vec(&problem).expect("json")).expect("write");
-
-    let out = dir.path().join("plan.json");
-    let output = run(Command::new(binary("bridges-worker"))
-        .args(["solve", "--problem"])
-        .arg(&problem_path)
-        .arg("--out")
-        .arg(&out));
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "stderr: {stderr}");
-    assert!(lines[0].contains("requests[0].days"), "names the field: {}", lines[0]);
-    assert!(lines[0].contains("-3"), "names the value: {}", lines[0]);
-    assert!(!out.exists(), "no plan is written");
-    assert!(output.stdout.is_empty(), "no plan on stdout");
+    let period = valid["periods"][0].as_str().expect("a period").to_owned();
+    let cases: [Breakage; 5] = [
+        (
+            |p, period| p["requests"][0]["days"] = serde_json::json!({ period: -3 }),
+            "requests[0].days",
+            "-3",
+        ),
+        (|p, _| p["schools"][1]["phase"] = "college".into(), "schools[1].phase", "college"),
+        (|p, _| p["requests"][2]["priority"] = 7.into(), "requests[2].priority", "7"),
+        (
+            |p, _| p["requests"][0]["previous_practitioner"] = "sle-999".into(),
+            "requests[0].previous_practitioner",
+            "sle-999",
+        ),
+        (
+            |p, _| {
+                p["practitioners"][0]["id"] = "sle-twin".into();
+                p["practitioners"][1]["id"] = "sle-twin".into();
+            },
+            "practitioners[1].id",
+            "sle-twin",
+        ),
+    ];
+    for (i, (break_it, field, value)) in cases.into_iter().enumerate() {
+        let mut problem = valid.clone();
+        break_it(&mut problem, &period);
+        let bad_path = dir.path().join(format!("bad-{i}.json"));
+        std::fs::write(&bad_path, serde_json::to_vec(&problem).expect("json")).expect("write");
+        let out = dir.path().join(format!("plan-{i}.json"));
+        let output = run(Command::new(binary("bridges-worker"))
+            .args(["solve", "--problem"])
+            .arg(&bad_path)
+            .arg("--out")
+            .arg(&out));
+        assert_eq!(output.status.code(), Some(2), "case {field}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "stderr: {stderr}");
+        assert!(lines[0].contains(field), "names the field {field}: {}", lines[0]);
+        assert!(lines[0].contains(value), "names the value {value}: {}", lines[0]);
+        assert!(!out.exists(), "no plan is written");
+        assert!(output.stdout.is_empty(), "no plan on stdout");
+    }
 }

@@ -159,14 +159,59 @@ pub fn solve_bytes(bytes: &[u8], options: &SolveOptions) -> Result<Plan, CliErro
     })
 }
 
-/// Parses a problem document, naming the JSON path of the first bad field.
+/// Parses a problem document, naming the JSON path of the first bad field
+/// and the value found there.
+///
+/// The document is read into a `serde_json::Value` first and the `kind`
+/// dispatched by hand: serde's internally tagged enums buffer their content
+/// and would lose the path of an error inside it.
 pub fn parse_problem(bytes: &[u8]) -> Result<Problem, InvalidProblem> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        InvalidProblem::new(
+            "(document)",
+            format!("line {} column {}", e.line(), e.column()),
+            format!("not JSON: {e}"),
+        )
+    })?;
+    match value.get("kind").map(|k| (k, k.as_str())) {
+        Some((_, Some("brokerage"))) => typed(&value).map(Problem::Brokerage),
+        Some((_, Some("triads"))) => typed(&value).map(Problem::Triads),
+        Some((k, _)) => Err(InvalidProblem::new("kind", k, "expected \"brokerage\" or \"triads\"")),
+        None => {
+            Err(InvalidProblem::new("kind", "(missing)", "expected \"brokerage\" or \"triads\""))
+        }
+    }
+}
+
+/// Longest value quoted in an error line.
+const MAX_QUOTED: usize = 60;
+
+fn typed<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<T, InvalidProblem> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
+        let found =
+            value_at(value, e.path()).map_or_else(|| "(missing)".to_owned(), ToString::to_string);
+        let found = if found.chars().count() > MAX_QUOTED {
+            format!("{}...", found.chars().take(MAX_QUOTED).collect::<String>())
+        } else {
+            found
+        };
         let field = if path == "." || path.is_empty() { "(document)".to_owned() } else { path };
-        InvalidProblem::new(field, "(as given)", inner.to_string())
+        InvalidProblem::new(field, found, e.into_inner().to_string())
+    })
+}
+
+/// The value at a serde path inside a JSON document, if it is there.
+fn value_at<'a>(
+    root: &'a serde_json::Value,
+    path: &serde_path_to_error::Path,
+) -> Option<&'a serde_json::Value> {
+    use serde_path_to_error::Segment;
+    path.iter().try_fold(root, |v, segment| match segment {
+        Segment::Seq { index } => v.get(*index),
+        Segment::Map { key } => v.get(key.as_str()),
+        Segment::Enum { .. } => Some(v),
+        Segment::Unknown => None,
     })
 }
 
