@@ -310,6 +310,31 @@ fn a_time_limit_gives_a_feasible_plan_with_its_gap() {
     assert!(plan.coverage >= g.coverage, "{:?} < {:?}", plan.coverage, g.coverage);
 }
 
+/// The exact path solves first without the budget row and keeps that plan
+/// only when it fits: with the budget loose, binding, or absent, the plan
+/// passes the checker, is proven optimal, and the plain big-M model (which
+/// always keeps the row) proves the same coverage.
+#[test]
+fn the_budget_free_shortcut_agrees_with_the_big_m_model() {
+    let mut p = generate(&Spec::synthetic(30, 10, 16, 7)).expect("generates");
+    p.policy.single_practitioner = true;
+    p.policy.budget = None;
+    let free = solved(&p, &SolveOptions::default());
+    assert!(free.cost > 0.0, "the instance plans some days");
+    for budget in [None, Some(free.cost * 2.0), Some(free.cost), Some((free.cost * 0.5).round())] {
+        p.policy.budget = budget;
+        let plan = solved(&p, &SolveOptions::default());
+        assert_eq!(plan.status, SolveStatus::Optimal, "budget {budget:?}");
+        assert!(budget.is_none_or(|b| plan.cost <= b + 1e-6), "{} over {budget:?}", plan.cost);
+        let other =
+            solve_with(&p, "test", &SolveOptions::default(), Formulation::BigM).expect("solves");
+        assert!(check::check(&p, &other.plan).is_empty());
+        assert_eq!(other.plan.coverage, plan.coverage, "budget {budget:?}");
+    }
+    let halved = solved(&p, &SolveOptions::default());
+    assert!(halved.coverage < free.coverage, "half the budget binds");
+}
+
 #[test]
 fn la_scale_beats_or_equals_greedy_and_both_are_feasible() {
     let p = generate(&Spec::synthetic(100, 40, 80, 11)).expect("generates");

@@ -79,12 +79,22 @@ impl<'a> Prepared<'a> {
 
     /// The same problem with only the pairs `keep` says (pins always kept).
     pub fn restrict(&self, keep: &[bool]) -> Prepared<'a> {
+        let keep: Vec<bool> = keep
+            .iter()
+            .zip(&self.pairs)
+            .map(|(&k, pair)| k || pair.pinned.iter().any(|&d| d > 0))
+            .collect();
+        self.only(&keep)
+    }
+
+    /// The same problem with exactly the pairs `keep` says (pins too).
+    pub fn only(&self, keep: &[bool]) -> Prepared<'a> {
         let mut pairs = Vec::new();
         let mut ranges = Vec::with_capacity(self.pairs_of_request.len());
         for range in &self.pairs_of_request {
             let start = pairs.len();
             for i in range.clone() {
-                if keep[i] || self.pairs[i].pinned.iter().any(|&d| d > 0) {
+                if keep[i] {
                     pairs.push(self.pairs[i].clone());
                 }
             }
@@ -239,6 +249,35 @@ pub fn screen(prep: &Prepared<'_>, r: usize, p: usize) -> Screen {
     let conflicts: BTreeMap<(usize, u32), ()> =
         if listed { BTreeMap::from([((p, urn.0), ())]) } else { BTreeMap::new() };
     screen_with(prep, &conflicts, r, p)
+}
+
+/// The connected component of each request: requests are joined through the
+/// practitioners of their pairs (numbered by first request, so in order).
+/// Without a budget row nothing else ties requests together.
+pub fn components(prep: &Prepared<'_>) -> Vec<usize> {
+    let n_req = prep.demand.len();
+    let mut parent: Vec<usize> = (0..n_req + prep.capacity.len()).collect();
+    fn root(parent: &mut [usize], mut v: usize) -> usize {
+        while parent[v] != v {
+            parent[v] = parent[parent[v]];
+            v = parent[v];
+        }
+        v
+    }
+    for pair in &prep.pairs {
+        let a = root(&mut parent, pair.r);
+        let b = root(&mut parent, n_req + pair.p);
+        if a != b {
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    let mut number = BTreeMap::new();
+    (0..n_req)
+        .map(|r| {
+            let next = number.len();
+            *number.entry(root(&mut parent, r)).or_insert(next)
+        })
+        .collect()
 }
 
 /// Lexicographic weights: `w4 = 1` and `wk = w(k+1) * (D(k+1) + 1)` where `Dk`

@@ -88,9 +88,32 @@ pub const LOAD_WEIGHT_1: f64 = 1.0;
 /// Extra cost per day of load above 80% of a practitioner's availability.
 pub const LOAD_WEIGHT_2: f64 = 3.0;
 
-/// Builds the model of `prep` with rule 8 written as `formulation`. With
-/// `relax`, every variable is continuous (the LP relaxation).
-pub fn build(prep: &Prepared<'_>, formulation: Formulation, relax: bool) -> Model {
+/// Which variables are integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Integrality {
+    /// Day variables and choice columns integer: the model as stated.
+    Full,
+    /// Only the choice columns `y` integer. With `y` fixed and no budget row,
+    /// what is left is a network (capacity rows per period nested in the
+    /// `max_days` row of the same practitioner), so its vertices carry whole
+    /// days; HiGHS branches only on `y`. Its bound holds for the full model
+    /// either way; a solution with whole days is a solution of it (checked by
+    /// the caller, see [`whole_days`]).
+    Choices,
+    /// Every variable continuous (the LP relaxation).
+    Relaxed,
+}
+
+/// Whether every day variable of `values` is a whole number (to HiGHS's
+/// integrality tolerance), so the values solve the full model.
+pub fn whole_days(model: &Model, values: &[f64]) -> bool {
+    values.len() == model.columns.len()
+        && model.x.iter().all(|x| (values[x.col] - values[x.col].round()).abs() <= 1e-6)
+}
+
+/// Builds the model of `prep` with rule 8 written as `formulation`, with the
+/// variables `integrality` says integer.
+pub fn build(prep: &Prepared<'_>, formulation: Formulation, integrality: Integrality) -> Model {
     let single = prep.problem.policy.single_practitioner && formulation != Formulation::Transport;
     let mut m = Model {
         vars: ProblemVariables::new(),
@@ -103,9 +126,9 @@ pub fn build(prep: &Prepared<'_>, formulation: Formulation, relax: bool) -> Mode
         tier_days: Default::default(),
         secondary: Expression::default(),
     };
-    day_variables(prep, &mut m, relax);
+    day_variables(prep, &mut m, integrality != Integrality::Full);
     if single {
-        choice_variables(prep, &mut m, relax);
+        choice_variables(prep, &mut m, integrality == Integrality::Relaxed);
     } else {
         m.y = vec![None; prep.pairs.len()];
     }

@@ -90,7 +90,15 @@ pub fn run(
             objective.add_mul(-delta, model.tier_days[j].clone());
         }
         let t0 = Instant::now();
-        let stage = run_stage(model, objective, &held, &values, remaining(), options.mip_gap, 0.0)?;
+        let stage = run_stage(
+            model,
+            objective,
+            &held,
+            &values,
+            remaining(),
+            Gap::rel(options.mip_gap),
+            false,
+        )?;
         if let Some(v) = stage.values {
             values = v;
         }
@@ -126,8 +134,15 @@ pub fn run(
     if !time_cut && remaining().is_none_or(|r| r > 0.0) {
         let t0 = Instant::now();
         let gap = Some(options.mip_gap.unwrap_or(0.0).max(SECONDARY_GAP));
-        let stage =
-            run_stage(model, model.secondary.clone(), &held, &values, remaining(), gap, 0.0)?;
+        let stage = run_stage(
+            model,
+            model.secondary.clone(),
+            &held,
+            &values,
+            remaining(),
+            Gap::rel(gap),
+            true,
+        )?;
         if let Some(v) = stage.values {
             values = v;
         }
@@ -187,17 +202,24 @@ pub const EXACT_SCORE: f64 = 1e9;
 /// make it lexicographic), then the secondary cost with the primary score
 /// held. Falls back to stage-by-stage tiers ([`run`]) when the weighted
 /// score would outgrow f64's exact integers.
+///
+/// `known_bound` is a bound on the primary score known beforehand (infinite
+/// when none): a start that meets it skips the primary stage. With
+/// `primary_only`, it returns after the primary stage (`secondary_cut`).
 pub fn run_weighted(
     prep: &Prepared<'_>,
     model: &Model,
     options: &SolveOptions,
     start: Vec<f64>,
+    known_bound: f64,
+    primary_only: bool,
 ) -> Result<Outcome, SolveError> {
     let demand = prep.tier_demand();
     let top: f64 = prep.weights.iter().zip(demand).map(|(w, d)| w * d as f64).sum();
     if top > EXACT_SCORE {
         return run(prep, model, options, start);
     }
+    let known_bound = known_bound.min(top);
     let began = Instant::now();
     let remaining =
         || options.time_limit.map(|limit| (limit - began.elapsed().as_secs_f64()).max(0.0));
@@ -206,20 +228,32 @@ pub fn run_weighted(
         primary.add_mul(prep.weights[k], model.tier_days[k].clone());
     }
     let t0 = Instant::now();
-    // The score is a whole number: an absolute gap under one proves it.
-    let stage = run_stage(
-        model,
-        Expression::default() - primary.clone(),
-        &[],
-        &start,
-        remaining(),
-        options.mip_gap,
-        0.5,
-    )?;
+    let start_coverage = [0, 1, 2, 3].map(|k| tier_value(model, prep, &start, k));
+    let stage = if score(&prep.weights, &start_coverage) >= (known_bound + 1e-6).floor() {
+        // The start meets a bound known beforehand: nothing left to prove.
+        Stage {
+            values: None,
+            optimal: true,
+            time_limited: false,
+            objective: -known_bound,
+            dual_bound: -known_bound,
+        }
+    } else {
+        // The score is a whole number: an absolute gap under one proves it.
+        run_stage(
+            model,
+            Expression::default() - primary.clone(),
+            &[],
+            &start,
+            remaining(),
+            Gap { rel: options.mip_gap, abs: 0.5 },
+            false,
+        )?
+    };
     let mut values = stage.values.unwrap_or(start);
     let coverage = [0, 1, 2, 3].map(|k| tier_value(model, prep, &values, k));
     let objective = score(&prep.weights, &coverage);
-    let raw = (-stage.dual_bound).min(top);
+    let raw = (-stage.dual_bound).min(top).min(known_bound);
     let proven = stage.optimal && raw - objective < WHOLE_DAY;
     let bound = if proven { objective } else { (raw + 1e-6).floor().max(objective) };
     let mut stages = vec![StageLog {
@@ -238,12 +272,21 @@ pub fn run_weighted(
     );
 
     let mut secondary_cut = true;
-    if !stage.time_limited && remaining().is_none_or(|r| r > 0.0) {
+    if !stage.time_limited && !primary_only && remaining().is_none_or(|r| r > 0.0) {
         let t0 = Instant::now();
+        // One weighted row (measured: rows per tier, or per tier and
+        // component, made this stage two to three times slower).
         let held = [primary.geq(objective - 0.5)];
         let gap = Some(options.mip_gap.unwrap_or(0.0).max(SECONDARY_GAP));
-        let second =
-            run_stage(model, model.secondary.clone(), &held, &values, remaining(), gap, 0.0)?;
+        let second = run_stage(
+            model,
+            model.secondary.clone(),
+            &held,
+            &values,
+            remaining(),
+            Gap::rel(gap),
+            true,
+        )?;
         if let Some(v) = second.values {
             let cov = [0, 1, 2, 3].map(|k| tier_value(model, prep, &v, k));
             // Never give back coverage to a rounding slip.
@@ -312,6 +355,19 @@ fn tier_reach(prep: &Prepared<'_>, model: &Model, k: usize) -> u32 {
     reach
 }
 
+/// Where a stage may stop: a relative gap, and an absolute one (0 for none).
+#[derive(Debug, Clone, Copy)]
+struct Gap {
+    rel: Option<f64>,
+    abs: f64,
+}
+
+impl Gap {
+    fn rel(rel: Option<f64>) -> Self {
+        Gap { rel, abs: 0.0 }
+    }
+}
+
 struct Stage {
     values: Option<Vec<f64>>,
     optimal: bool,
@@ -320,16 +376,18 @@ struct Stage {
     dual_bound: f64,
 }
 
-/// One HiGHS solve of `model` with `objective` (minimised) and the rows `held`.
+/// One HiGHS solve of `model` with `objective` (minimised) and the rows
+/// `held`; `secondary` tunes HiGHS for the tie-breaking stage.
 fn run_stage(
     model: &Model,
     objective: Expression,
     held: &[Constraint],
     start: &[f64],
     time_limit: Option<f64>,
-    rel_gap: Option<f64>,
-    abs_gap: f64,
+    gap: Gap,
+    secondary: bool,
 ) -> Result<Stage, SolveError> {
+    let Gap { rel: rel_gap, abs: abs_gap } = gap;
     if model.columns.is_empty() {
         // Nothing to decide (no candidate anywhere): HiGHS would call it empty.
         return Ok(Stage {
@@ -348,19 +406,15 @@ fn run_stage(
         problem.try_into_inner().map_err(|e| SolveError::Solver(format!("building: {e}")))?;
     quiet(&mut inner)?;
     set(&mut inner, "random_seed", 0i32)?;
-    if let Ok(extra) = std::env::var("BRIDGES_HIGHS_OPTS") {
-        for kv in extra.split(',').filter(|s| !s.is_empty()) {
-            let (k, v) = kv.split_once('=').expect("k=v");
-            if let Ok(i) = v.parse::<i32>() {
-                set(&mut inner, k, i)?;
-            } else if let Ok(f) = v.parse::<f64>() {
-                set(&mut inner, k, f)?;
-            } else if v == "true" || v == "false" {
-                set(&mut inner, k, v == "true")?;
-            } else {
-                let _ = inner.try_set_option(k, v);
-            }
-        }
+    if secondary {
+        // The tie-breaking stage (measured on the Hillingdon week: 4.3 s
+        // with HiGHS's defaults, 1.0 s so): its sub-MIP heuristics and
+        // restart cost more than they find, and pseudo-costs trusted at once
+        // save the strong branching on a stage that stops at 1%.
+        set(&mut inner, "mip_heuristic_run_rins", false)?;
+        set(&mut inner, "mip_heuristic_run_rens", false)?;
+        set(&mut inner, "mip_allow_restart", false)?;
+        set(&mut inner, "mip_pscost_minreliable", 0i32)?;
     }
     if let Some(limit) = time_limit {
         set(&mut inner, "time_limit", limit.max(1e-3))?;
