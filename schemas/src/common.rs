@@ -14,7 +14,7 @@ pub struct Urn(pub u32);
 
 impl fmt::Display for Urn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
@@ -29,7 +29,8 @@ macro_rules! string_id {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
+                // `pad`, not `write_str`, so tables can set width and alignment.
+                f.pad(&self.0)
             }
         }
 
@@ -111,7 +112,7 @@ impl Phase {
 
 impl fmt::Display for Phase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -130,7 +131,7 @@ pub enum Designation {
 
 impl fmt::Display for Designation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Designation::Nle => "NLE",
             Designation::Lle => "LLE",
             Designation::Sle => "SLE",
@@ -176,4 +177,17 @@ pub struct SolverInfo {
 /// Straight-line kilometres between two British National Grid points (CONTRACTS.md).
 pub fn distance_km(e1: f64, n1: f64, e2: f64, n2: f64) -> f64 {
     ((e1 - e2).powi(2) + (n1 - n2).powi(2)).sqrt() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_honour_width_and_alignment_in_tables() {
+        assert_eq!(format!("[{:<8}]", RequestId::from("req-9")), "[req-9   ]");
+        assert_eq!(format!("[{:>8}]", Urn(102400)), "[  102400]");
+        assert_eq!(format!("[{:<5}]", Designation::Sle), "[SLE  ]");
+        assert_eq!(format!("[{:<9}]", Phase::Primary), "[primary  ]");
+    }
 }

@@ -40,9 +40,11 @@ pub fn table(
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "Proposals by school");
+    // The request column fits the longest id (the weekly run prefixes the week).
+    let rw = problem.requests.iter().map(|r| r.id.as_str().len()).max().unwrap_or(0).max(10);
     let _ = writeln!(
         s,
-        "{:<8} {:<32} {:<10} {:<12} {:<4} {:<12} {:>5} {:>8}  days by half-term",
+        "{:<8} {:<32} {:<rw$} {:<12} {:<4} {:<12} {:>5} {:>8}  days by half-term",
         "urn", "school", "request", "need", "prio", "practitioner", "days", "cost"
     );
     let mut by_school: Vec<_> = plan
@@ -64,7 +66,7 @@ pub fn table(
         name.truncate(32);
         let _ = writeln!(
             s,
-            "{:<8} {:<32} {:<10} {:<12} {:<4} {:<12} {:>5} {:>8.0}  {}",
+            "{:<8} {:<32} {:<rw$} {:<12} {:<4} {:<12} {:>5} {:>8.0}  {}",
             urn,
             name,
             a.request,
@@ -117,7 +119,7 @@ pub fn table(
             .unwrap_or_default();
         let _ = writeln!(
             s,
-            "{:<10} p{} {:<24} [{}] {}",
+            "{:<rw$} p{} {:<24} [{}] {}",
             u.request,
             prio,
             reason,
@@ -125,7 +127,7 @@ pub fn table(
             u.detail
         );
         if let Some(cf) = &u.counterfactual {
-            let _ = writeln!(s, "{:<14} would help: {cf}", "");
+            let _ = writeln!(s, "{:<w$} would help: {cf}", "", w = rw + 4);
         }
     }
 
