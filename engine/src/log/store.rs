@@ -45,21 +45,38 @@ impl WriteBatch {
     }
 }
 
+/// Longest `Store::open` waits for a folder lock still held by sled's own
+/// threads from a database closed just before.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl Store {
     /// Opens (or creates) the database in `dir`, with sled's page cache capped
     /// at `cache_capacity` bytes.
     pub(crate) fn open(dir: &Path, cache_capacity: u64) -> Result<Store, LogError> {
         std::fs::create_dir_all(dir)?;
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_capacity)
             .mode(sled::Mode::LowSpace)
             // The writer flushes and syncs itself before acknowledging; a
             // background flusher would only add work and hold the folder lock
             // after the last handle is dropped.
-            .flush_every_ms(None)
-            .open()
-            .map_err(storage)?;
+            .flush_every_ms(None);
+        // sled's I/O threads can still hold the folder's lock for a moment
+        // after the previous `Db` in this process was dropped (they finish
+        // their last write on their own): retry briefly before reporting it.
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let db = loop {
+            match config.open() {
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock")
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => break other.map_err(storage)?,
+            }
+        };
         let checkpoints = db.open_tree("checkpoints").map_err(storage)?;
         // Make the files sled may just have created reachable after a crash.
         sync_dir(dir)?;
@@ -171,11 +188,7 @@ impl RawBaseline {
     /// `apply_batch` of the given pairs, then flush, then (if `sync_all`)
     /// `sync_all` of the data file. Without it the write is not durable: that
     /// variant only shows what the fsync costs.
-    pub(crate) fn write(
-        &self,
-        pairs: &[(Vec<u8>, Vec<u8>)],
-        sync_all: bool,
-    ) -> Result<(), LogError> {
+    pub(crate) fn write(&self, pairs: &[(&[u8], &[u8])], sync_all: bool) -> Result<(), LogError> {
         let mut b = WriteBatch::default();
         for (k, v) in pairs {
             b.insert(k, v);

@@ -119,7 +119,11 @@ pub(crate) fn prepare(req: AppendRequest) -> Result<PreparedAppend, LogError> {
     }
     let mut events = Vec::with_capacity(req.events.len());
     for (i, e) in req.events.into_iter().enumerate() {
-        check_type_name(&format!("events[{i}].type_name"), &e.type_name)?;
+        // The field name is only formatted for an error: this loop runs
+        // for every event of every append.
+        if !valid_type_name(&e.type_name) {
+            check_type_name(&format!("events[{i}].type_name"), &e.type_name)?;
+        }
         if e.type_version == 0 {
             return Err(invalid(&format!("events[{i}].type_version"), 0, "versions start at 1"));
         }
@@ -163,10 +167,14 @@ pub(crate) fn check_name(field: &str, s: &str, max: usize) -> Result<(), LogErro
 
 /// An event type name: 1 to 100 ASCII letters, digits or `_`.
 pub(crate) fn check_type_name(field: &str, s: &str) -> Result<(), LogError> {
-    if s.is_empty() || s.len() > 100 || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if !valid_type_name(s) {
         return Err(invalid(field, format!("{s:?}"), "1 to 100 ASCII letters, digits or _"));
     }
     Ok(())
+}
+
+fn valid_type_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 100 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Starts the writer thread; returns the durable-head watch.
@@ -398,7 +406,14 @@ impl Writer {
             count: a.events.len() as u64,
         };
         batch.insert(&keys::stream_entry(&a.stream, run.first_version), &run.value());
-        heads.insert(a.stream.clone(), version);
+        // Most appends go to a stream already cached: update it in place
+        // rather than allocate a key per append.
+        match heads.get_mut(&a.stream) {
+            Some(v) => *v = version,
+            None => {
+                heads.insert(a.stream.clone(), version);
+            }
+        }
         let outcome = AppendOutcome::Appended {
             first: Position(first),
             last: Position(self.next - 1),
