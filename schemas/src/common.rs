@@ -165,6 +165,17 @@ pub enum SolveStatus {
     Infeasible,
 }
 
+impl fmt::Display for SolveStatus {
+    /// As the plan document writes it: `optimal`, `feasible`, `infeasible`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            SolveStatus::Optimal => "optimal",
+            SolveStatus::Feasible => "feasible",
+            SolveStatus::Infeasible => "infeasible",
+        })
+    }
+}
+
 /// What solved a plan, and with which options (reproducibility record).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SolverInfo {
@@ -189,5 +200,6 @@ mod tests {
         assert_eq!(format!("[{:>8}]", Urn(102400)), "[  102400]");
         assert_eq!(format!("[{:<5}]", Designation::Sle), "[SLE  ]");
         assert_eq!(format!("[{:<9}]", Phase::Primary), "[primary  ]");
+        assert_eq!(SolveStatus::Feasible.to_string(), "feasible");
     }
 }

@@ -28,7 +28,7 @@ pub fn table(
 
     let _ = writeln!(
         s,
-        "Brokerage plan: status {:?}, gap {:.2}%, {} assignments, {} unmet requests, solved in {:.2} s",
+        "Brokerage plan: status {}, gap {:.2}%, {} assignments, {} unmet requests, solved in {:.2} s",
         plan.status,
         plan.gap * 100.0,
         plan.assignments.len(),
