@@ -143,22 +143,11 @@ pub fn run(
             Gap::rel(gap),
             true,
         )?;
+        stages.push(StageLog::secondary(t0, &stage));
+        secondary_cut = stage.time_limited;
         if let Some(v) = stage.values {
             values = v;
         }
-        secondary_cut = stage.time_limited;
-        tracing::debug!(
-            seconds = t0.elapsed().as_secs_f64(),
-            optimal = stage.optimal,
-            "secondary stage"
-        );
-        stages.push(StageLog {
-            name: "secondary".to_owned(),
-            seconds: t0.elapsed().as_secs_f64(),
-            proven: stage.optimal,
-            value: stage.objective,
-            bound: stage.dual_bound,
-        });
     }
 
     let coverage = [0, 1, 2, 3].map(|k| tier_value(model, prep, &values, k));
@@ -287,6 +276,7 @@ pub fn run_weighted(
             Gap::rel(gap),
             true,
         )?;
+        stages.push(StageLog::secondary(t0, &second));
         if let Some(v) = second.values {
             let cov = [0, 1, 2, 3].map(|k| tier_value(model, prep, &v, k));
             // Never give back coverage to a rounding slip.
@@ -295,18 +285,6 @@ pub fn run_weighted(
             }
         }
         secondary_cut = second.time_limited;
-        tracing::debug!(
-            seconds = t0.elapsed().as_secs_f64(),
-            optimal = second.optimal,
-            "secondary stage"
-        );
-        stages.push(StageLog {
-            name: "secondary".to_owned(),
-            seconds: t0.elapsed().as_secs_f64(),
-            proven: second.optimal,
-            value: second.objective,
-            bound: second.dual_bound,
-        });
     }
     let coverage = [0, 1, 2, 3].map(|k| tier_value(model, prep, &values, k));
     let objective = score(&prep.weights, &coverage);
@@ -365,6 +343,21 @@ struct Gap {
 impl Gap {
     fn rel(rel: Option<f64>) -> Self {
         Gap { rel, abs: 0.0 }
+    }
+}
+
+impl StageLog {
+    /// The tie-breaking stage's record, also sent to the debug log.
+    fn secondary(started: Instant, stage: &Stage) -> StageLog {
+        let seconds = started.elapsed().as_secs_f64();
+        tracing::debug!(seconds, optimal = stage.optimal, "secondary stage");
+        StageLog {
+            name: "secondary".to_owned(),
+            seconds,
+            proven: stage.optimal,
+            value: stage.objective,
+            bound: stage.dual_bound,
+        }
     }
 }
 
