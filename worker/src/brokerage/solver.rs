@@ -132,18 +132,7 @@ pub fn run(
 
     let mut secondary_cut = time_cut;
     if !time_cut && remaining().is_none_or(|r| r > 0.0) {
-        let t0 = Instant::now();
-        let gap = Some(options.mip_gap.unwrap_or(0.0).max(SECONDARY_GAP));
-        let stage = run_stage(
-            model,
-            model.secondary.clone(),
-            &held,
-            &values,
-            remaining(),
-            Gap::rel(gap),
-            true,
-        )?;
-        stages.push(StageLog::secondary(t0, &stage));
+        let stage = run_secondary(model, &held, &values, remaining(), options, &mut stages)?;
         secondary_cut = stage.time_limited;
         if let Some(v) = stage.values {
             values = v;
@@ -262,21 +251,10 @@ pub fn run_weighted(
 
     let mut secondary_cut = true;
     if !stage.time_limited && !primary_only && remaining().is_none_or(|r| r > 0.0) {
-        let t0 = Instant::now();
         // One weighted row (measured: rows per tier, or per tier and
         // component, made this stage two to three times slower).
         let held = [primary.geq(objective - 0.5)];
-        let gap = Some(options.mip_gap.unwrap_or(0.0).max(SECONDARY_GAP));
-        let second = run_stage(
-            model,
-            model.secondary.clone(),
-            &held,
-            &values,
-            remaining(),
-            Gap::rel(gap),
-            true,
-        )?;
-        stages.push(StageLog::secondary(t0, &second));
+        let second = run_secondary(model, &held, &values, remaining(), options, &mut stages)?;
         if let Some(v) = second.values {
             let cov = [0, 1, 2, 3].map(|k| tier_value(model, prep, &v, k));
             // Never give back coverage to a rounding slip.
@@ -346,19 +324,31 @@ impl Gap {
     }
 }
 
-impl StageLog {
-    /// The tie-breaking stage's record, also sent to the debug log.
-    fn secondary(started: Instant, stage: &Stage) -> StageLog {
-        let seconds = started.elapsed().as_secs_f64();
-        tracing::debug!(seconds, optimal = stage.optimal, "secondary stage");
-        StageLog {
-            name: "secondary".to_owned(),
-            seconds,
-            proven: stage.optimal,
-            value: stage.objective,
-            bound: stage.dual_bound,
-        }
-    }
+/// The tie-breaking stage: the secondary costs, with `held` keeping the
+/// primary goal, stopped at `SECONDARY_GAP` (or the caller's larger gap).
+/// Its record goes to `stages` and to the debug log.
+fn run_secondary(
+    model: &Model,
+    held: &[Constraint],
+    start: &[f64],
+    time_limit: Option<f64>,
+    options: &SolveOptions,
+    stages: &mut Vec<StageLog>,
+) -> Result<Stage, SolveError> {
+    let started = Instant::now();
+    let gap = Some(options.mip_gap.unwrap_or(0.0).max(SECONDARY_GAP));
+    let stage =
+        run_stage(model, model.secondary.clone(), held, start, time_limit, Gap::rel(gap), true)?;
+    let seconds = started.elapsed().as_secs_f64();
+    tracing::debug!(seconds, optimal = stage.optimal, "secondary stage");
+    stages.push(StageLog {
+        name: "secondary".to_owned(),
+        seconds,
+        proven: stage.optimal,
+        value: stage.objective,
+        bound: stage.dual_bound,
+    });
+    Ok(stage)
 }
 
 struct Stage {
