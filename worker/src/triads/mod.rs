@@ -203,6 +203,10 @@ fn solve_piece(
     }
     let started = Instant::now();
     let clusters = clusters(problem, pool, comp.to_vec());
+    // Clusters and the leftover pass solve their parts alike (pruned triples).
+    let solve_part = |part: &[usize], share: Option<f64>| {
+        solve_component(problem, pool, part, quads, fits(part.len(), quads), 0, share, options)
+    };
     let mut chosen = Vec::new();
     let mut cost = 0;
     let mut placed = vec![false; pool.len()];
@@ -216,16 +220,7 @@ fn solve_piece(
         remaining -= cluster.len();
         let parts = enumerate::components(pool, cluster);
         for part in parts.iter().filter(|p| p.len() >= 3) {
-            let r = solve_component(
-                problem,
-                pool,
-                part,
-                quads,
-                fits(part.len(), quads),
-                0,
-                share,
-                options,
-            )?;
+            let r = solve_part(part, share)?;
             cost += r.cost;
             for c in r.chosen {
                 for &a in &c.members {
@@ -238,16 +233,7 @@ fn solve_piece(
     let left: Vec<usize> = comp.iter().copied().filter(|&a| !placed[a]).collect();
     for part in enumerate::components(pool, &left).iter().filter(|p| p.len() >= 3) {
         let share = time_share.map(|t| (t - started.elapsed().as_secs_f64()).max(0.05));
-        let r = solve_component(
-            problem,
-            pool,
-            part,
-            quads,
-            fits(part.len(), quads),
-            0,
-            share,
-            options,
-        )?;
+        let r = solve_part(part, share)?;
         cost += r.cost;
         chosen.extend(r.chosen);
     }
