@@ -154,6 +154,42 @@ fn single_practitioner_is_explained() {
     assert_eq!(plan.assignments.len(), 2);
 }
 
+/// The tie-break, on both of its paths (the assignment model under rule 8,
+/// the day model without it): with coverage equal, the previous practitioner
+/// wins, then the cheaper, then the nearer.
+#[test]
+fn ties_go_to_the_previous_practitioner_then_the_cheaper_then_the_nearer() {
+    for single in [true, false] {
+        let mut v = base();
+        v["policy"]["single_practitioner"] = json!(single);
+        push(
+            &mut v["schools"],
+            json!({"urn": 100004, "phase": "primary", "trust": null, "easting": 510000, "northing": 180000}),
+        );
+        // sle-2 is 10 km away, sle-1 5 km.
+        push(
+            &mut v["practitioners"],
+            json!({"id": "sle-2", "designation": "SLE", "home_urn": 100004,
+            "specialisms": ["maths"], "phases": ["primary"], "day_rate": 350,
+            "capacity": {"2026-AU1": 2, "2026-AU2": 2}, "max_days": null}),
+        );
+        let who = |v: &Value| {
+            let plan = solved(&problem(v), &SolveOptions::default());
+            assert_eq!(plan.coverage, [2, 0, 0, 0]);
+            assert_eq!(plan.status, SolveStatus::Optimal);
+            let names: Vec<&str> =
+                plan.assignments.iter().map(|a| a.practitioner.as_str()).collect();
+            names.join(",")
+        };
+        assert_eq!(who(&v), "sle-1", "nearer (single {single})");
+        v["practitioners"][0]["day_rate"] = json!(800);
+        assert_eq!(who(&v), "sle-2", "cheaper (single {single})");
+        v["practitioners"][0]["day_rate"] = json!(350);
+        v["requests"][0]["previous_practitioner"] = json!("sle-2");
+        assert_eq!(who(&v), "sle-2", "previous (single {single})");
+    }
+}
+
 #[test]
 fn pins_are_kept_even_when_they_break_rules_3_to_5() {
     let mut v = base();
@@ -368,6 +404,22 @@ fn tree_bug_01_no_candidate_anywhere() {
     p.policy.single_practitioner = false;
     let plan = solved(&p, &SolveOptions::default());
     assert_eq!(plan.status, SolveStatus::Optimal);
+}
+
+/// Shrunk from a proptest failure: with the budget binding, HiGHS 1.16 took
+/// the MIP start into its presolved space wrongly and called a plan of 3,986
+/// optimal at 3,989. The stage now checks the values against the objective
+/// and solves again without the start.
+#[test]
+fn tree_bug_02_highs_misreads_a_mip_start() {
+    let mut p = generate(&Spec::synthetic(5, 4, 7, 981)).expect("generates");
+    p.policy.single_practitioner = false;
+    let plan = solved(&p, &SolveOptions::default());
+    assert_eq!(plan.status, SolveStatus::Optimal);
+    assert_eq!(plan.objective, plan.bound);
+    let other =
+        solve_with(&p, "test", &SolveOptions::default(), Formulation::BigM).expect("solves");
+    assert_eq!(other.plan.coverage, plan.coverage);
 }
 
 #[test]

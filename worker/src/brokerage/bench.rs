@@ -70,6 +70,25 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
     );
     println!("coverage gained vs greedy: {}", gained(&la_solved.plan, &la_greedy));
     feasible_or_say("LA MILP", &la, &la_solved.plan);
+    // One instance is one draw: the same size over other seeds.
+    let mut spread = Vec::new();
+    let mut all_optimal = true;
+    for seed in 1..=8 {
+        let p = generate(&Spec::synthetic(100, 40, 80, seed))?;
+        let plan = solve_with(&p, "bench", &la_opts, Formulation::Columns)?.plan;
+        all_optimal &= plan.status == SolveStatus::Optimal;
+        feasible_or_say("LA MILP (other seed)", &p, &plan);
+        spread.push(plan.seconds);
+    }
+    spread.sort_by(f64::total_cmp);
+    println!(
+        "same size, seeds 1 to 8: median {:.3} s, fastest {:.3} s, slowest {:.3} s; within 0.2 s: {} of 8; all proven optimal: {}",
+        (spread[3] + spread[4]) / 2.0,
+        spread[0],
+        spread[7],
+        spread.iter().filter(|&&s| s <= 0.2).count(),
+        if all_optimal { "yes" } else { "NO" }
+    );
     feasible_or_say("LA greedy", &la, &la_greedy);
     println!();
 

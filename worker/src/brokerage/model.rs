@@ -222,13 +222,20 @@ fn load_variables(prep: &Prepared<'_>, m: &mut Model) {
             if !has[p] {
                 return None;
             }
-            let total: u32 = prep.capacity[p].iter().sum();
-            let avail = f64::from(prep.max_days[p].map_or(total, |md| md.min(total)));
+            let (t1, t2) = load_thresholds(prep, p);
             let (e1, e1_col) = add(m, variable().min(0));
             let (e2, e2_col) = add(m, variable().min(0));
-            Some(LoadVars { e1, e1_col, e2, e2_col, t1: 0.5 * avail, t2: 0.8 * avail })
+            Some(LoadVars { e1, e1_col, e2, e2_col, t1, t2 })
         })
         .collect();
+}
+
+/// Loads above which practitioner `p`'s fair-load costs start: half and
+/// 80% of the days it has available.
+pub fn load_thresholds(prep: &Prepared<'_>, p: usize) -> (f64, f64) {
+    let total: u32 = prep.capacity[p].iter().sum();
+    let avail = f64::from(prep.max_days[p].map_or(total, |md| md.min(total)));
+    (0.5 * avail, 0.8 * avail)
 }
 
 /// Rule 1: `sum_p x[r,p,t] <= d[r,t]` for each request and period with two
@@ -379,4 +386,101 @@ pub fn day_cost(prep: &Prepared<'_>, i: usize) -> f64 {
         cost -= PIN_BONUS;
     }
     cost
+}
+
+/// The tie-breaking stage under rule 8 with every request's days held: an
+/// assignment model. `covered[r][t]` are the days request `r` keeps; a
+/// binary `z[i]` per pair able to carry all of them says who does, so
+/// `x[i,t] = covered[r,t] * z[i]` and no day variable is needed:
+///
+/// - `sum_{i of r} z[i] = 1` for each covered request (only its pinned pair
+///   if it has one);
+/// - `sum covered[r,t] z[i] <= c[p,t]`, and `max_days` and the budget as in
+///   the full model;
+/// - fair load `e1`, `e2` and the secondary cost as in the full model, so the
+///   two stages' values compare.
+///
+/// Returns the model (its `x` and `y` empty, `load` filled, `secondary` its
+/// objective) and the pair and column of each `z`.
+pub fn build_assignment(prep: &Prepared<'_>, covered: &[Vec<u32>]) -> (Model, Vec<(usize, usize)>) {
+    let mut m = Model {
+        vars: ProblemVariables::new(),
+        columns: Vec::new(),
+        x: Vec::new(),
+        x_of_pair: Vec::new(),
+        y: vec![None; prep.pairs.len()],
+        load: Vec::new(),
+        constraints: Vec::new(),
+        tier_days: Default::default(),
+        secondary: Expression::default(),
+    };
+    let t_count = prep.periods();
+    let mut z = Vec::new();
+    let mut load: Vec<Expression> = vec![Expression::default(); prep.capacity.len()];
+    let mut used: Vec<Vec<Expression>> =
+        vec![vec![Expression::default(); t_count]; prep.capacity.len()];
+    let mut cost = Expression::default();
+    let rate = |p: usize| prep.problem.practitioners[p].day_rate;
+    for (r, days) in covered.iter().enumerate() {
+        let total: u32 = days.iter().sum();
+        if total == 0 {
+            continue;
+        }
+        let range = prep.pairs_of_request[r].clone();
+        let pinned: Vec<usize> =
+            range.clone().filter(|&i| prep.pairs[i].pinned.iter().any(|&d| d > 0)).collect();
+        let mut choice = Expression::default();
+        for i in range.filter(|i| pinned.is_empty() || pinned.contains(i)) {
+            let pair = &prep.pairs[i];
+            let carries = (0..t_count).all(|t| {
+                let upper = if pair.candidate {
+                    prep.demand[r][t].min(prep.capacity[pair.p][t]).max(pair.pinned[t])
+                } else {
+                    pair.pinned[t]
+                };
+                days[t] <= upper
+            });
+            if !carries {
+                continue;
+            }
+            let (var, col) = add(&mut m, variable().binary());
+            z.push((i, col));
+            choice += var;
+            m.secondary.add_mul(f64::from(total) * day_cost(prep, i), var);
+            load[pair.p].add_mul(f64::from(total), var);
+            for t in 0..t_count {
+                used[pair.p][t].add_mul(f64::from(days[t]), var);
+            }
+            cost.add_mul(f64::from(total) * rate(pair.p), var);
+        }
+        m.constraints.push(choice.eq(1.0));
+    }
+    let mut has = vec![false; prep.capacity.len()];
+    for &(i, _) in &z {
+        has[prep.pairs[i].p] = true;
+    }
+    m.load = vec![None; prep.capacity.len()];
+    for (p, (per_period, l)) in used.into_iter().zip(load).enumerate() {
+        if !has[p] {
+            continue;
+        }
+        for (t, e) in per_period.into_iter().enumerate() {
+            m.constraints.push(e.leq(f64::from(prep.capacity[p][t])));
+        }
+        if let Some(max) = prep.max_days[p] {
+            m.constraints.push(l.clone().leq(f64::from(max)));
+        }
+        let (t1, t2) = load_thresholds(prep, p);
+        let (e1, e1_col) = add(&mut m, variable().min(0));
+        let (e2, e2_col) = add(&mut m, variable().min(0));
+        m.constraints.push((l.clone() - e1).leq(t1));
+        m.constraints.push((l - e2).leq(t2));
+        m.secondary.add_mul(LOAD_WEIGHT_1, e1);
+        m.secondary.add_mul(LOAD_WEIGHT_2, e2);
+        m.load[p] = Some(LoadVars { e1, e1_col, e2, e2_col, t1, t2 });
+    }
+    if let Some(budget) = prep.problem.policy.budget {
+        m.constraints.push(cost.leq(budget));
+    }
+    (m, z)
 }
