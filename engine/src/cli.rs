@@ -104,6 +104,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         let mut c = LogConfig::new(&data);
         c.cache_capacity = config.cache_capacity_bytes;
         c.max_group_events = config.max_batch;
+        c.index_lag = config.index_lag;
         c
     };
     let open = || {

@@ -30,6 +30,8 @@ pub struct Config {
     pub cache_capacity_bytes: u64,
     /// Most events one group commit takes.
     pub max_batch: usize,
+    /// Events the writer holds stream-index runs for before writing them.
+    pub index_lag: usize,
     pub solver_time_limit_seconds: f64,
     pub solver_mip_gap: f64,
     /// The half-terms of the academic year, in order.
@@ -85,6 +87,7 @@ impl Config {
             nats_url: Some(string(&table, "nats_url")?).filter(|s| !s.is_empty()),
             cache_capacity_bytes: positive(&table, "log.cache_capacity_bytes")?,
             max_batch: positive(&table, "log.max_batch")? as usize,
+            index_lag: positive(&table, "log.index_lag")? as usize,
             solver_time_limit_seconds: float(&table, "solver.time_limit_seconds")?,
             solver_mip_gap: float(&table, "solver.mip_gap")?,
             periods: strings(&table, "calendar.periods")?.into_iter().map(Period).collect(),

@@ -97,7 +97,7 @@ fn bench_log_runs_at_a_small_scale_and_prints_every_figure() {
         "p99",
         "peak resident memory (VmHWM)",
         "bytes/event",
-        "replay into TypeCounts",
+        "into TypeCounts",
         "ratio replay/raw",
     ] {
         assert!(report.contains(figure), "missing {figure:?} in:\n{report}");

@@ -14,9 +14,11 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use bridges_engine::log::Position;
+use bridges_engine::log::{Position, Version};
 
 const PER_APPEND: u64 = 3;
+/// The child's `log.index_lag`: small, so index writes are frequent.
+const INDEX_LAG: usize = 5;
 
 #[derive(Debug, Clone, Copy)]
 struct Ack {
@@ -37,11 +39,21 @@ async fn acknowledged_appends_survive_sigkill_complete_and_in_order() {
     eprintln!("crash test seed {seed} (set BRIDGES_CRASH_SEED to repeat)");
     let mut rng = seed;
     let dir = tempfile::tempdir().expect("tempdir");
+    // The child writes the stream index every INDEX_LAG events, so kills land
+    // before, during and after index writes.
+    let config = dir.path().join("bridges.toml");
+    let default = std::fs::read_to_string("../config/default.toml").expect("default config");
+    assert!(default.contains("index_lag = 1024"), "the default config sets index_lag");
+    let text = default.replace("index_lag = 1024", &format!("index_lag = {INDEX_LAG}"));
+    std::fs::write(&config, text).expect("write config");
+    let data = dir.path().join("log");
     let mut acks: Vec<Ack> = Vec::new();
     for round in 0..rounds {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bridges"))
             .args(["append-loop", "--tasks", "4", "--events-per-append", "3", "--data"])
-            .arg(dir.path())
+            .arg(&data)
+            .arg("--config")
+            .arg(&config)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -62,13 +74,13 @@ async fn acknowledged_appends_survive_sigkill_complete_and_in_order() {
         let got = reader.join().expect("reader");
         eprintln!("round {round}: killed after {wait_ms} ms, {} acks", got.len());
         acks.extend(got);
-        check(dir.path(), &acks, round).await;
+        check(&data, &acks, round).await;
     }
     assert!(acks.len() as u64 > rounds, "the child acknowledged almost nothing: {}", acks.len());
 }
 
 async fn check(dir: &std::path::Path, acks: &[Ack], round: u64) {
-    let log = common::open(dir);
+    let log = common::open_with_lag(dir, INDEX_LAG);
     let report = log.verify().expect("verify");
     assert_eq!(report.first_broken, None, "round {round}: chain broken");
     let events = common::all(&log);
@@ -96,11 +108,8 @@ async fn check(dir: &std::path::Path, acks: &[Ack], round: u64) {
         by_stream.entry(&e.stream).or_default().push((e.version.0, seq, part));
     }
     for (stream, evs) in by_stream {
-        assert_eq!(
-            evs.len() as u64 % PER_APPEND,
-            0,
-            "round {round}: {stream} has a partial append"
-        );
+        let n = evs.len() as u64;
+        assert_eq!(n % PER_APPEND, 0, "round {round}: {stream} has a partial append");
         for (i, (version, seq, part)) in evs.into_iter().enumerate() {
             let i = i as u64;
             assert_eq!(
@@ -109,7 +118,15 @@ async fn check(dir: &std::path::Path, acks: &[Ack], round: u64) {
                 "round {round}: {stream}"
             );
         }
-        assert_eq!(log.stream_version(stream).expect("version").0 % PER_APPEND, 0);
+        // The stream index, written or rebuilt from the events, agrees.
+        assert_eq!(log.stream_version(stream).expect("version").0, n);
+        let read: Vec<u64> = log
+            .read_stream(stream, Version(1), usize::MAX)
+            .expect("read stream")
+            .iter()
+            .map(|e| e.version.0)
+            .collect();
+        assert_eq!(read, (1..=n).collect::<Vec<_>>(), "round {round}: {stream}");
     }
     assert!(log.get(Position(log.head().0 + 1)).expect("read").is_none());
     log.close().await.expect("close");

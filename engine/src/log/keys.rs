@@ -4,12 +4,17 @@
 //! | key | value |
 //! |---|---|
 //! | `e` + position (u64 BE) | the record (see `record`) |
-//! | `s` + stream + `0x00` + first version (u64 BE) | a run: first position (u64 BE) + count (u32 BE) |
+//! | `s` + stream + `0x00` + first version (u64 BE) | runs: (first position u64 BE, count u32 BE)*, versions consecutive from the key's |
 //! | `c` + command id | the append's outcome (first, last position, version) |
+//! | `mindexed_through` | position (u64 BE) through which the stream index is written |
 //!
 //! An append's events are contiguous in both position and stream version, so
-//! the stream index holds one run per append rather than one key per event:
-//! fewer sled keys means fewer pages, less memory and faster commits.
+//! the stream index holds runs rather than one key per event. It is written
+//! lazily: the writer keeps the runs of recent appends in memory and writes
+//! them, one key per stream, once every `INDEX_LAG` events (see `writer`),
+//! with `mindexed_through` in the same batch; events after that mark are
+//! found by scanning them, and recovery rebuilds their runs from the events.
+//! Fewer sled keys per commit means faster commits.
 //! Big-endian numbers make key order equal numeric order. Stream ids never
 //! contain `0x00` (validation forbids control characters), so a stream's
 //! index keys form one contiguous range.
@@ -17,6 +22,8 @@
 pub(crate) const EVENT: u8 = b'e';
 pub(crate) const STREAM: u8 = b's';
 pub(crate) const COMMAND: u8 = b'c';
+/// The key of the position through which the stream index is written.
+pub(crate) const INDEXED_THROUGH: &[u8] = b"mindexed_through";
 
 pub(crate) fn event(position: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
@@ -65,20 +72,45 @@ pub(crate) struct Run {
     pub(crate) count: u64,
 }
 
+/// The value of a stream index key: `runs` (consecutive versions) in order.
+pub(crate) fn encode_runs(runs: &[Run]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(12 * runs.len());
+    for r in runs {
+        v.extend_from_slice(&r.first_position.to_be_bytes());
+        v.extend_from_slice(&(r.count as u32).to_be_bytes());
+    }
+    v
+}
+
+/// Decodes a stream index pair into its runs; None if malformed.
+pub(crate) fn decode_runs(key: &[u8], value: &[u8]) -> Option<Vec<Run>> {
+    let mut version = Run::first_version_of(key)?;
+    if value.is_empty() || !value.len().is_multiple_of(12) {
+        return None;
+    }
+    let mut runs = Vec::with_capacity(value.len() / 12);
+    for chunk in value.chunks_exact(12) {
+        let first_position = u64_value(&chunk[..8])?;
+        let count = u64::from(u32::from_be_bytes(chunk[8..].try_into().ok()?));
+        if count == 0 {
+            return None;
+        }
+        runs.push(Run { first_version: version, first_position, count });
+        version += count;
+    }
+    Some(runs)
+}
+
 impl Run {
-    pub(crate) fn value(&self) -> [u8; 12] {
-        let mut v = [0u8; 12];
-        v[..8].copy_from_slice(&self.first_position.to_be_bytes());
-        v[8..].copy_from_slice(&(self.count as u32).to_be_bytes());
-        v
+    /// The first version a stream index key starts at.
+    pub(crate) fn first_version_of(key: &[u8]) -> Option<u64> {
+        u64_value(key.get(key.len().checked_sub(8)?..)?)
     }
 
-    /// Decodes a stream index pair; None if malformed.
-    pub(crate) fn decode(key: &[u8], value: &[u8]) -> Option<Run> {
-        let first_version = u64_value(key.get(key.len().checked_sub(8)?..)?)?;
-        let first_position = u64_value(value.get(..8)?)?;
-        let count = u64::from(u32::from_be_bytes(value.get(8..12)?.try_into().ok()?));
-        (value.len() == 12 && count > 0).then_some(Run { first_version, first_position, count })
+    /// Whether `next` continues this run in both version and position.
+    pub(crate) fn continued_by(&self, next: &Run) -> bool {
+        self.last_version() + 1 == next.first_version
+            && self.first_position + self.count == next.first_position
     }
 
     pub(crate) fn last_version(&self) -> u64 {

@@ -31,6 +31,7 @@ use uuid::Uuid;
 pub use chain::VerifyReport;
 pub(crate) use store::RawBaseline;
 pub use subscribe::{CHUNK as SUBSCRIBE_CHUNK, Subscription};
+pub use writer::DEFAULT_INDEX_LAG;
 
 /// Largest JSON payload of one event. Keeps every value far below sled's blob
 /// threshold (values there live in separate files that sled never syncs).
@@ -139,6 +140,10 @@ pub struct LogConfig {
     /// Events gathered into one group commit at most (one append is never split).
     pub max_group_events: usize,
     pub queue: usize,
+    /// Events whose stream-index runs the writer holds before writing them
+    /// (see `writer::DEFAULT_INDEX_LAG`); readers scan at most this many past
+    /// the written index.
+    pub index_lag: usize,
 }
 
 /// Errors of the log boundary. Version conflicts are not errors (see `AppendOutcome`).
@@ -192,6 +197,7 @@ impl LogConfig {
             cache_capacity: DEFAULT_CACHE_CAPACITY,
             max_group_events: DEFAULT_MAX_GROUP_EVENTS,
             queue: DEFAULT_QUEUE,
+            index_lag: DEFAULT_INDEX_LAG,
         }
     }
 }
@@ -244,7 +250,11 @@ impl EventLog {
         let store = store::Store::open(&config.dir, config.cache_capacity)?;
         let (tx, rx) = mpsc::channel(config.queue.max(1));
         let stats = Arc::new(writer::Stats::default());
-        let head = writer::spawn(store.clone(), rx, config.max_group_events.max(1), stats.clone())?;
+        let limits = writer::Limits {
+            max_group_events: config.max_group_events.max(1),
+            index_lag: config.index_lag.max(1),
+        };
+        let head = writer::spawn(store.clone(), rx, limits, stats.clone())?;
         Ok(EventLog { inner: Arc::new(Inner { store, tx, head, stats }) })
     }
 
@@ -308,7 +318,7 @@ impl EventLog {
     /// production use.
     #[doc(hidden)]
     pub fn corrupt_for_test(&self, position: u64, value: &[u8]) -> Result<(), LogError> {
-        self.inner.store.raw_insert(&keys::event(position), value)
+        self.inner.store.put_durable(&keys::event(position), value)
     }
 
     /// Test support: the raw stored value at `position`.
@@ -323,6 +333,11 @@ impl EventLog {
 
     pub(crate) fn store(&self) -> &store::Store {
         &self.inner.store
+    }
+
+    /// The durable position through which the stream index is written.
+    pub(crate) fn indexed_through(&self) -> u64 {
+        self.inner.stats.indexed_through.load(Ordering::Acquire)
     }
 
     pub(crate) fn head_watch(&self) -> watch::Receiver<Position> {

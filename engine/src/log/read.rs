@@ -19,58 +19,87 @@ impl EventLog {
         Ok(out)
     }
 
-    /// Up to `max` events of `stream` from version `from` (inclusive), in order.
+    /// Up to `max` events of `stream` from version `from` (inclusive), in
+    /// order: through the written stream index, then by scanning the events
+    /// after its mark (at most `INDEX_LAG` and one group).
     pub fn read_stream(
         &self,
         stream: &str,
         from: Version,
         max: usize,
     ) -> Result<Vec<RecordedEvent>, LogError> {
+        // The mark before the head: the head is published first, so it is at
+        // least the mark, and index runs past the mark are left to the scan.
+        let through = self.indexed_through();
         let head = self.head().0;
         let from = from.0.max(1);
         let mut out = Vec::new();
-        // Start at the run holding `from`: the last one starting at or before it.
+        if max == 0 {
+            return Ok(out);
+        }
+        // Start at the key holding `from`: the last one starting at or before it.
         let start = match self.store().last_in(keys::stream_entries(stream, 0, from))? {
-            Some((k, v)) => run(stream, &k, &v)?.first_version,
+            Some((k, _)) => keys::Run::first_version_of(&k).unwrap_or(from),
             None => from,
         };
         'runs: for kv in self.store().range(keys::stream_entries(stream, start, u64::MAX)) {
             let (k, v) = kv?;
-            let r = run(stream, &k, &v)?;
-            for version in r.first_version.max(from)..=r.last_version() {
-                let pos = r.position_of(version).unwrap_or(0);
-                if out.len() >= max || pos > head {
-                    break 'runs;
-                }
-                let e = self.get(Position(pos))?.ok_or_else(|| LogError::Corrupt {
-                    position: pos,
-                    reason: format!("stream {stream:?} points at a missing event"),
-                })?;
-                if e.stream != stream || e.version.0 != version {
-                    return Err(LogError::Corrupt {
+            for r in runs(stream, &k, &v)? {
+                for version in r.first_version.max(from)..=r.last_version() {
+                    let pos = r.position_of(version).unwrap_or(0);
+                    if out.len() >= max || pos > through {
+                        break 'runs;
+                    }
+                    let e = self.get(Position(pos))?.ok_or_else(|| LogError::Corrupt {
                         position: pos,
-                        reason: format!(
-                            "index of {stream:?}@{version} points at {}@{}",
-                            e.stream, e.version
-                        ),
-                    });
+                        reason: format!("stream {stream:?} points at a missing event"),
+                    })?;
+                    if e.stream != stream || e.version.0 != version {
+                        return Err(LogError::Corrupt {
+                            position: pos,
+                            reason: format!(
+                                "index of {stream:?}@{version} points at {}@{}",
+                                e.stream, e.version
+                            ),
+                        });
+                    }
+                    out.push(e);
                 }
-                out.push(e);
             }
+        }
+        if out.len() < max && through < head {
+            self.scan(Position(through + 1), Position(head), |e| {
+                if e.stream == stream && e.version.0 >= from && out.len() < max {
+                    out.push(e.to_owned_event());
+                }
+            })?;
         }
         Ok(out)
     }
 
     /// The current durable version of `stream` (0 when it has no events).
     pub fn stream_version(&self, stream: &str) -> Result<Version, LogError> {
+        let through = self.indexed_through();
         let head = self.head().0;
-        // Walk back from the last run past any not yet durable.
+        let mut last = None;
+        if through < head {
+            self.scan(Position(through + 1), Position(head), |e| {
+                if e.stream == stream {
+                    last = Some(e.version);
+                }
+            })?;
+        }
+        if let Some(v) = last {
+            return Ok(v);
+        }
+        // Walk back from the last run past any beyond the mark.
         for kv in self.store().range(keys::stream_entries(stream, 1, u64::MAX)).rev() {
             let (k, v) = kv?;
-            let r = run(stream, &k, &v)?;
-            if r.first_position <= head {
-                let durable = r.count.min(head - r.first_position + 1);
-                return Ok(Version(r.first_version + durable - 1));
+            for r in runs(stream, &k, &v)?.into_iter().rev() {
+                if r.first_position <= through {
+                    let written = r.count.min(through - r.first_position + 1);
+                    return Ok(Version(r.first_version + written - 1));
+                }
             }
         }
         Ok(Version(0))
@@ -131,8 +160,8 @@ impl EventLog {
     }
 }
 
-fn run(stream: &str, key: &[u8], value: &[u8]) -> Result<keys::Run, LogError> {
-    keys::Run::decode(key, value).ok_or_else(|| LogError::Corrupt {
+fn runs(stream: &str, key: &[u8], value: &[u8]) -> Result<Vec<keys::Run>, LogError> {
+    keys::decode_runs(key, value).ok_or_else(|| LogError::Corrupt {
         position: 0,
         reason: format!("index run of stream {stream:?} is malformed"),
     })

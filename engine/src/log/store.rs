@@ -135,6 +135,15 @@ impl Store {
         Ok(())
     }
 
+    /// Writes one key of the main tree and makes it durable: the writer's
+    /// start-up, and the corruption tooling of tests (which bypasses every
+    /// log rule). Every other write goes through `apply`.
+    pub(crate) fn put_durable(&self, key: &[u8], value: &[u8]) -> Result<(), LogError> {
+        self.db.insert(key, value).map_err(storage)?;
+        let files = self.data_files()?;
+        self.make_durable(&files)
+    }
+
     pub(crate) fn put_checkpoint(&self, name: &str, value: &[u8]) -> Result<(), LogError> {
         self.checkpoints.insert(name.as_bytes(), value).map_err(storage)?;
         Ok(())
@@ -160,14 +169,6 @@ impl Store {
             sum = sum.wrapping_add(v.len() as u64).wrapping_add(u64::from(v[v.len() / 2]));
         }
         Ok((n, sum))
-    }
-
-    /// For tests and the corruption tooling: overwrite a raw value, made
-    /// durable. Bypasses every log rule, so only `corrupt_for_test` uses it.
-    pub(crate) fn raw_insert(&self, key: &[u8], value: &[u8]) -> Result<(), LogError> {
-        self.db.insert(key, value).map_err(storage)?;
-        let files = self.data_files()?;
-        self.make_durable(&files)
     }
 }
 

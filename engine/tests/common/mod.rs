@@ -13,6 +13,13 @@ pub fn open(dir: &std::path::Path) -> EventLog {
     EventLog::open(LogConfig::new(dir)).expect("open log")
 }
 
+/// A log whose writer holds at most `index_lag` events' stream-index runs
+/// before writing them (small values exercise the written and the pending
+/// parts of the index together).
+pub fn open_with_lag(dir: &std::path::Path, index_lag: usize) -> EventLog {
+    EventLog::open(LogConfig { index_lag, ..LogConfig::new(dir) }).expect("open log")
+}
+
 pub fn at(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_790_000_000 + secs, 123_456_000).single().expect("valid time")
 }
