@@ -156,17 +156,25 @@ pub async fn run_log_bench(data: &Path, o: &LogBenchOptions) -> anyhow::Result<(
         verdict(replay_rate / raw_rate >= 0.5),
         verdict(replay_rate >= 1_000_000.0)
     );
-    if head > held {
+    if let Some(k) = vm_hwm_kib() {
+        println!("peak resident memory including that replay: {:.1} MiB", k as f64 / 1024.0);
+    }
+    let log = if head > held {
+        // The whole log, reopened with the appending cache: sled's resident
+        // memory grows well past a large cache on a log this size.
+        log.close().await?;
+        let log = EventLog::open(cfg("bulk"))?;
         let (raw_rate, replay_rate) = replay_rates(&log, head)?;
         println!(
-            "replay of the whole log, {} events (mostly read from disk): {replay_rate:.0} events/s; raw sled scan: {raw_rate:.0} events/s; ratio {:.2}",
+            "replay of the whole log, {} events, sled cache {} MiB (mostly read from disk): {replay_rate:.0} events/s; raw sled scan: {raw_rate:.0} events/s; ratio {:.2}",
             head.0,
+            o.cache_mib,
             replay_rate / raw_rate
         );
-    }
-    if let Some(k) = vm_hwm_kib() {
-        println!("peak resident memory including replay: {:.1} MiB", k as f64 / 1024.0);
-    }
+        log
+    } else {
+        log
+    };
     log.close().await?;
     if !o.keep {
         std::fs::remove_dir_all(&root)?;
@@ -233,8 +241,15 @@ async fn concurrent_phase(
         "  (raw sled without sync_all, not durable: {flush_rate:.0} events/s; sync_all costs {:.0} us per batch)",
         ((1.0 / raw_rate - 1.0 / flush_rate) * group as f64 * 1e6).max(0.0)
     );
+    // Below the target, say whether raw sled itself reaches it at these
+    // group sizes: if not, the disk's fsync rate is the limit, not the log.
+    let floor = if log_rate < 50_000.0 && raw_rate < 50_000.0 {
+        format!(" (raw sled itself makes {raw_rate:.0} at these group sizes)")
+    } else {
+        String::new()
+    };
     println!(
-        "  ratio log/raw = {:.2} (target >= 0.70: {}); log rate target >= 50000 events/s: {}",
+        "  ratio log/raw = {:.2} (target >= 0.70: {}); log rate target >= 50000 events/s: {}{floor}",
         log_rate / raw_rate,
         verdict(log_rate / raw_rate >= 0.7),
         verdict(log_rate >= 50_000.0)
