@@ -540,28 +540,13 @@ fn primary_by_component(
     options: &SolveOptions,
 ) -> Result<(Vec<Vec<u32>>, f64), SolveError> {
     let began = Instant::now();
-    let component = candidates::components(prep);
-    let count = component.iter().max().map_or(0, |c| c + 1);
-    let mut days = start_days.to_vec();
     let (mut bound, mut milps) = (0.0, 0);
-    for c in 0..count {
-        let keep: Vec<bool> = prep.pairs.iter().map(|pair| component[pair.r] == c).collect();
-        if !keep.contains(&true) {
-            continue;
-        }
-        let small = prep.only(&keep);
-        let start = small.map_days(prep, start_days);
-        let left = options.time_limit.map(|t| (t - began.elapsed().as_secs_f64()).max(0.0));
-        let limited = SolveOptions { time_limit: left, ..*options };
-        let (found, found_bound, solved) = choices_primary(&small, start, &limited)?;
+    let (days, count) = by_component(prep, start_days, options, |small, start, limited| {
+        let (found, found_bound, solved) = choices_primary(small, start, limited)?;
         milps += usize::from(solved);
         bound += found_bound;
-        for (i, d) in prep.map_days(&small, &found).into_iter().enumerate() {
-            if keep[i] {
-                days[i] = d;
-            }
-        }
-    }
+        Ok(found)
+    })?;
     tracing::debug!(
         seconds = began.elapsed().as_secs_f64(),
         count,
@@ -570,6 +555,41 @@ fn primary_by_component(
         "primary by component"
     );
     Ok((days, bound))
+}
+
+/// Runs `solve` on each connected component alone (the problem with only its
+/// pairs, the start's days on them, and the time left) and puts together the
+/// days it returns. Returns them and the number of components.
+fn by_component(
+    prep: &Prepared<'_>,
+    start_days: &[Vec<u32>],
+    options: &SolveOptions,
+    mut solve: impl FnMut(
+        &Prepared<'_>,
+        Vec<Vec<u32>>,
+        &SolveOptions,
+    ) -> Result<Vec<Vec<u32>>, SolveError>,
+) -> Result<(Vec<Vec<u32>>, usize), SolveError> {
+    let began = Instant::now();
+    let component = candidates::components(prep);
+    let count = component.iter().max().map_or(0, |c| c + 1);
+    let mut days = start_days.to_vec();
+    for c in 0..count {
+        let keep: Vec<bool> = prep.pairs.iter().map(|pair| component[pair.r] == c).collect();
+        if !keep.contains(&true) {
+            continue;
+        }
+        let small = prep.only(&keep);
+        let start = small.map_days(prep, start_days);
+        let left = options.time_limit.map(|t| (t - began.elapsed().as_secs_f64()).max(0.0));
+        let found = solve(&small, start, &SolveOptions { time_limit: left, ..*options })?;
+        for (i, d) in prep.map_days(&small, &found).into_iter().enumerate() {
+            if keep[i] {
+                days[i] = d;
+            }
+        }
+    }
+    Ok((days, count))
 }
 
 /// The primary goal of one component from `start`: the best days found (at
@@ -612,51 +632,30 @@ fn secondary_by_component(
     options: &SolveOptions,
 ) -> Result<Decided, SolveError> {
     let began = Instant::now();
-    let component = candidates::components(prep);
-    let count = component.iter().max().map_or(0, |c| c + 1);
-    let mut days = vec![vec![0u32; prep.periods()]; prep.pairs.len()];
     let (mut columns, mut rows) = (0, 0);
     let (mut proven, mut cut) = (true, false);
     let (mut value, mut bound) = (0.0, 0.0);
-    for c in 0..count {
-        let keep: Vec<bool> = prep.pairs.iter().map(|pair| component[pair.r] == c).collect();
-        if !keep.contains(&true) {
-            continue;
-        }
-        let small = prep.only(&keep);
-        let small_days = small.map_days(prep, start_days);
-        let left = options.time_limit.map(|t| (t - began.elapsed().as_secs_f64()).max(0.0));
-        let limited = SolveOptions { time_limit: left, ..*options };
+    let (days, count) = by_component(prep, start_days, options, |small, small_days, limited| {
         let (found, stage, stage_cut) = if prep.problem.policy.single_practitioner {
-            let t = solver::run_assignment(&small, &small_days, &limited)?;
+            let t = solver::run_assignment(small, &small_days, limited)?;
             columns += t.columns;
             rows += t.rows;
             (t.days, t.stage, t.cut)
         } else {
-            let model = model::build(&small, Formulation::Columns, Integrality::Full);
-            let start = start_values(&small, &model, &small_days);
-            let outcome = solver::run_tie_break(&small, &model, start, &limited)?;
+            let model = model::build(small, Formulation::Columns, Integrality::Full);
+            let start = start_values(small, &model, &small_days);
+            let outcome = solver::run_tie_break(small, &model, start, limited)?;
             columns += model.columns.len();
             rows += model.constraints.len();
-            let stage = outcome.stages.last().cloned().unwrap_or_else(|| StageLog {
-                name: "secondary".to_owned(),
-                seconds: 0.0,
-                proven: false,
-                value: 0.0,
-                bound: 0.0,
-            });
-            (extract::pair_days(&small, &model, &outcome.values), stage, outcome.secondary_cut)
+            let stage = outcome.stages.last().cloned().unwrap_or_else(StageLog::secondary_not_run);
+            (extract::pair_days(small, &model, &outcome.values), stage, outcome.secondary_cut)
         };
         proven &= stage.proven;
         value += stage.value;
         bound += stage.bound;
         cut |= stage_cut;
-        for (i, d) in prep.map_days(&small, &found).into_iter().enumerate() {
-            if keep[i] {
-                days[i] = d;
-            }
-        }
-    }
+        Ok(found)
+    })?;
     let coverage = extract::coverage_and_cost(prep, &extract::assignments(prep, &days)).0;
     let objective = score(&prep.weights, &coverage);
     let outcome = solver::Outcome {

@@ -45,6 +45,19 @@ pub struct StageLog {
     pub bound: f64,
 }
 
+impl StageLog {
+    /// The record of a tie-breaking stage that did not run.
+    pub fn secondary_not_run() -> StageLog {
+        StageLog {
+            name: "secondary".to_owned(),
+            seconds: 0.0,
+            proven: false,
+            value: 0.0,
+            bound: 0.0,
+        }
+    }
+}
+
 /// Days of the tier objective below which a stage counts as proven: the
 /// objective is a whole number of days, so a gap under one day is closed.
 const WHOLE_DAY: f64 = 1.0 - 1e-6;
@@ -378,13 +391,7 @@ pub fn run_assignment(
             days[i] = if values[col] > 0.5 { covered[r].clone() } else { vec![0; t_count] };
         }
     }
-    let record = stages.pop().unwrap_or(StageLog {
-        name: "secondary".to_owned(),
-        seconds: 0.0,
-        proven: false,
-        value: 0.0,
-        bound: 0.0,
-    });
+    let record = stages.pop().unwrap_or_else(StageLog::secondary_not_run);
     Ok(TieBreak {
         days,
         stage: record,
@@ -486,11 +493,12 @@ struct Stage {
     dual_bound: f64,
 }
 
-/// One HiGHS solve of `model` with `objective` (minimised) and the rows
-/// `held`; `secondary` tunes HiGHS for the tie-breaking stage.
+/// One HiGHS solve of `model` with `expression` (minimised) and the rows
+/// `held`, from `start` when it has a value per column; `secondary` tunes
+/// HiGHS for the tie-breaking stage.
 fn run_stage(
     model: &Model,
-    objective: Expression,
+    expression: Expression,
     held: &[Constraint],
     start: &[f64],
     time_limit: Option<f64>,
@@ -498,38 +506,6 @@ fn run_stage(
     secondary: bool,
 ) -> Result<Stage, SolveError> {
     let began = Instant::now();
-    let stage = highs_stage(model, objective.clone(), held, start, time_limit, gap, secondary)?;
-    // HiGHS 1.16 can map a MIP start into its presolved space wrongly and
-    // then report an optimum whose solution is not (found by the property
-    // test: "optimal" at -3989 with columns worth -3986). Check the values
-    // against the objective; on a mismatch, solve again without the start.
-    let Some(values) = &stage.values else { return Ok(stage) };
-    let by_var: HashMap<Variable, f64> =
-        model.columns.iter().copied().zip(values.clone()).collect();
-    let worth = objective.eval_with(&by_var);
-    if (worth - stage.objective).abs() <= 1e-6 * stage.objective.abs().max(1.0) {
-        return Ok(stage);
-    }
-    tracing::warn!(
-        worth,
-        reported = stage.objective,
-        "HiGHS solution disagrees with its objective; solving again without the start"
-    );
-    let left = time_limit.map(|t| (t - began.elapsed().as_secs_f64()).max(0.0));
-    highs_stage(model, objective, held, &[], left, gap, secondary)
-}
-
-/// [`run_stage`]'s one HiGHS call (`start` ignored unless it has a value
-/// per column).
-fn highs_stage(
-    model: &Model,
-    objective: Expression,
-    held: &[Constraint],
-    start: &[f64],
-    time_limit: Option<f64>,
-    gap: Gap,
-    secondary: bool,
-) -> Result<Stage, SolveError> {
     let Gap { rel: rel_gap, abs: abs_gap } = gap;
     if model.columns.is_empty() {
         // Nothing to decide (no candidate anywhere): HiGHS would call it empty.
@@ -541,7 +517,8 @@ fn highs_stage(
             dual_bound: 0.0,
         });
     }
-    let mut problem = good_lp::solvers::highs::highs(model.vars.clone().minimise(objective));
+    let mut problem =
+        good_lp::solvers::highs::highs(model.vars.clone().minimise(expression.clone()));
     for c in model.constraints.iter().chain(held) {
         problem.add_constraint(c.clone());
     }
@@ -599,11 +576,31 @@ fn highs_stage(
     if !optimal && !time_limited {
         return Err(SolveError::Solver(format!("HiGHS stopped with status {status:?}")));
     }
-    let objective = solved.objective_value();
-    let dual_bound = solved.double_info_value(c"mip_dual_bound").unwrap_or(objective);
+    let reported = solved.objective_value();
+    let dual_bound = solved.double_info_value(c"mip_dual_bound").unwrap_or(reported);
     let dual_bound = if dual_bound.is_finite() { dual_bound } else { f64::NEG_INFINITY };
     let values = has_solution.then(|| solved.get_solution().columns().to_vec());
-    Ok(Stage { values, optimal, time_limited, objective, dual_bound })
+    // HiGHS 1.16 can map a MIP start into its presolved space wrongly and
+    // then report an optimum whose solution is not (found by the property
+    // test: "optimal" at -3989 with columns worth -3986). Check the values
+    // against the objective; on a mismatch, solve again without the start.
+    if let Some(v) = &values
+        && !start.is_empty()
+    {
+        let by_var: HashMap<Variable, f64> =
+            model.columns.iter().copied().zip(v.iter().copied()).collect();
+        let worth = expression.eval_with(&by_var);
+        if (worth - reported).abs() > 1e-6 * reported.abs().max(1.0) {
+            tracing::warn!(
+                worth,
+                reported,
+                "HiGHS solution disagrees with its objective; solving again without the start"
+            );
+            let left = time_limit.map(|t| (t - began.elapsed().as_secs_f64()).max(0.0));
+            return run_stage(model, expression, held, &[], left, gap, secondary);
+        }
+    }
+    Ok(Stage { values, optimal, time_limited, objective: reported, dual_bound })
 }
 
 fn set<V: highs::HighsOptionValue>(
