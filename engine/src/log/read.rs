@@ -21,7 +21,7 @@ impl EventLog {
 
     /// Up to `max` events of `stream` from version `from` (inclusive), in
     /// order: through the written stream index, then by scanning the events
-    /// after its mark (at most `INDEX_LAG` and one group).
+    /// after its mark (at most `index_lag` of them, and one group).
     pub fn read_stream(
         &self,
         stream: &str,

@@ -623,9 +623,9 @@ fn choices_primary(
 }
 
 /// The secondary stage per connected component (no budget row, and
-/// `start_days` at the primary optimum): each component's full model, its
-/// primary score held at the start's. Returns the days, the merged outcome
-/// and the summed model size.
+/// `start_days` at the primary optimum), each request's days per period held
+/// at the start's: the assignment model under rule 8, else the day model.
+/// Returns the days, the merged outcome and the summed model size.
 fn secondary_by_component(
     prep: &Prepared<'_>,
     start_days: &[Vec<u32>],
