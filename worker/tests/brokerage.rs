@@ -190,6 +190,36 @@ fn ties_go_to_the_previous_practitioner_then_the_cheaper_then_the_nearer() {
     }
 }
 
+/// Found on the LA bench's seed 7: a pin crowds out a higher tier's day, so
+/// the relaxation (which drops pins) is out of reach. With no choice of
+/// practitioner left, the practitioner's fill decides the component alone:
+/// proven optimal without the full model's primary stage.
+#[test]
+fn a_pin_that_crowds_out_a_higher_tier_is_decided_without_a_milp() {
+    let mut v = base();
+    v["practitioners"][0]["capacity"] = json!({"2026-AU1": 2, "2026-AU2": 0});
+    v["requests"][0]["days"] = json!({"2026-AU1": 2});
+    push(
+        &mut v["requests"],
+        json!({"id": "req-2", "urn": 100001, "need": "maths", "designations": ["SLE"],
+        "priority": 4, "days": {"2026-AU1": 1}, "previous_practitioner": null}),
+    );
+    v["pinned"] = json!([{"request": "req-2", "practitioner": "sle-1", "days": {"2026-AU1": 1}}]);
+    let p = problem(&v);
+    let bound = bridges_worker::brokerage::relaxation_bound(&p).expect("bound");
+    assert_eq!(bound, [2.0, 0.0, 0.0, 0.0], "the relaxation drops the pin");
+    let solved =
+        solve_with(&p, "test", &SolveOptions::default(), Formulation::Columns).expect("solves");
+    assert!(check::check(&p, &solved.plan).is_empty());
+    assert_eq!(solved.plan.coverage, [1, 0, 0, 1]);
+    assert_eq!(solved.plan.status, SolveStatus::Optimal);
+    assert!(
+        solved.stages.iter().all(|s| s.name != "primary"),
+        "no primary MILP: {:?}",
+        solved.stages
+    );
+}
+
 #[test]
 fn pins_are_kept_even_when_they_break_rules_3_to_5() {
     let mut v = base();
@@ -438,6 +468,27 @@ fn large_instances_take_the_guided_path_and_stay_feasible() {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(if std::env::var_os("BRIDGES_SLOW").is_some() || std::env::var_os("CI").is_some() { 64 } else { 12 }))]
+
+    /// Medium instances under rule 8 without a budget, where components are
+    /// big enough for the local search to move requests between
+    /// practitioners and for HiGHS to prove its plan: the plan passes the
+    /// checker, is proven optimal, and the plain big-M model proves the same
+    /// coverage.
+    #[test]
+    fn medium_rule_8_instances_match_the_big_m_model(seed in 0u64..10_000, pracs in 8usize..18, reqs in 20usize..45) {
+        let mut p = generate(&Spec::synthetic(50, pracs, reqs, seed)).expect("generates");
+        p.policy.single_practitioner = true;
+        p.policy.budget = None;
+        let plan = solve(&p, "prop", &SolveOptions::default()).expect("solves");
+        let v = check::check(&p, &plan);
+        prop_assert!(v.is_empty(), "checker: {:?}", v);
+        if plan.status != SolveStatus::Infeasible {
+            prop_assert_eq!(plan.status, SolveStatus::Optimal);
+            let other = solve_with(&p, "prop", &SolveOptions::default(), Formulation::BigM).expect("solves");
+            prop_assert_eq!(other.plan.status, SolveStatus::Optimal);
+            prop_assert_eq!(other.plan.coverage, plan.coverage);
+        }
+    }
 
     /// On random small instances: the plan passes the checker, is never worse
     /// than greedy, and the plain big-M model (a second exact formulation)

@@ -12,10 +12,12 @@
 //!    solved first with only the choice columns integer (the rest is then a
 //!    network, so its days come out whole; its bound holds either way): per
 //!    connected component, and only in the components whose start falls
-//!    short of their own flow bound. The tie-breaking stage then runs per
-//!    component with each request's days per period held: under rule 8 as
-//!    an assignment model (who serves each request), else over the day
-//!    variables. With a budget, all this runs without the budget row first,
+//!    short of their own flow bound even after the local search
+//!    (`local.rs`) has moved requests between practitioners; HiGHS then
+//!    starts from that plan, tuned for the proof. The tie-breaking stage
+//!    then runs per component with each request's days per period held:
+//!    under rule 8 as an assignment model (who serves each request), else
+//!    over the day variables. With a budget, all this runs without the budget row first,
 //!    kept when its plan fits the budget (else the full model with the row,
 //!    on the whole problem);
 //! 3. above it: the best-fit plan when it is already within the gap asked
@@ -31,6 +33,7 @@ pub mod extract;
 pub mod flow;
 pub mod generate;
 pub mod greedy;
+pub mod local;
 pub mod model;
 pub mod report;
 pub mod solver;
@@ -46,6 +49,7 @@ use candidates::{Prepared, prepare, score};
 pub use model::Formulation;
 use model::{Integrality, Model};
 pub use solver::StageLog;
+use solver::Tuning;
 
 /// Validates, builds, solves and explains. `problem_sha256` is the hash of the
 /// document's bytes as read.
@@ -174,6 +178,7 @@ pub fn solve_with(
                 start,
                 f64::INFINITY,
                 false,
+                Tuning::Default,
             )?;
             // The guided model's own bound is not global; the relaxation's is.
             outcome.bound = flow_bound.max(outcome.objective);
@@ -491,8 +496,15 @@ fn exact(
         .filter(|model| model.y.iter().any(Option::is_some))
     {
         let start = start_values(prep, &model, &start_days);
-        let outcome =
-            solver::run_weighted(prep, &model, &limited(options), start, flow_bound, true)?;
+        let outcome = solver::run_weighted(
+            prep,
+            &model,
+            &limited(options),
+            start,
+            flow_bound,
+            true,
+            Tuning::Default,
+        )?;
         if outcome.stages.first().is_some_and(|s| s.proven) {
             known_bound = known_bound.min(outcome.bound);
         }
@@ -517,8 +529,15 @@ fn exact(
     } else {
         let model = model::build(prep, formulation, Integrality::Full);
         let start = start_values(prep, &model, &start_days);
-        let mut outcome =
-            solver::run_weighted(prep, &model, &limited(options), start, known_bound, false)?;
+        let mut outcome = solver::run_weighted(
+            prep,
+            &model,
+            &limited(options),
+            start,
+            known_bound,
+            false,
+            Tuning::Default,
+        )?;
         if formulation == Formulation::Columns {
             outcome.bound = outcome.bound.min(flow_bound.max(outcome.objective));
         }
@@ -594,7 +613,8 @@ fn by_component(
 
 /// The primary goal of one component from `start`: the best days found (at
 /// least the start's), a bound on its score, and whether HiGHS ran (not when
-/// the start meets the component's flow bound).
+/// the start, or the local search's plan, meets the component's flow bound,
+/// nor when no request has a choice of practitioner left).
 fn choices_primary(
     prep: &Prepared<'_>,
     start: Vec<Vec<u32>>,
@@ -608,15 +628,18 @@ fn choices_primary(
     if value(&start) >= flow_bound {
         return Ok((start, flow_bound, false));
     }
-    let model = model::build(prep, Formulation::Columns, Integrality::Choices);
-    if model.y.iter().all(Option::is_none) {
-        // No request has two pairs: without a choice column HiGHS would
-        // solve an LP, whose bound it does not report as a MIP's. The full
-        // model decides (the caller runs it when the start is short).
-        return Ok((start, flow_bound, false));
+    // The local search's plan is usually optimal already (and is when no
+    // request has a choice left), so HiGHS is tuned for the proof.
+    let (start, exact) = local::improve(prep, &start, flow_bound);
+    let reached = value(&start);
+    tracing::debug!(reached, flow_bound, exact, "local search");
+    if exact || reached >= flow_bound {
+        return Ok((start, if exact { reached } else { flow_bound }, false));
     }
+    let model = model::build(prep, Formulation::Columns, Integrality::Choices);
     let values = start_values(prep, &model, &start);
-    let outcome = solver::run_weighted(prep, &model, options, values, flow_bound, true)?;
+    let outcome =
+        solver::run_weighted(prep, &model, options, values, flow_bound, true, Tuning::Proof)?;
     let floor = greedy::complete(prep, floor_days(prep, &model, &outcome.values));
     let days = if value(&floor) > value(&start) { floor } else { start };
     Ok((days, outcome.bound.min(flow_bound), true))
