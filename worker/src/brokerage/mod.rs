@@ -482,7 +482,8 @@ fn exact(
         known_bound = flow_bound;
     }
     let single = formulation == Formulation::Columns && prep.problem.policy.single_practitioner;
-    if single && prep.problem.policy.budget.is_none() {
+    let per_component = single && prep.problem.policy.budget.is_none();
+    if per_component {
         // No budget row: the components do not interact.
         let (days, bound) = primary_by_component(prep, &start_days, &limited(options))?;
         known_bound = known_bound.min(bound);
@@ -519,13 +520,23 @@ fn exact(
             start_days = floor;
         }
     }
+    let bound = (known_bound + 1e-6).floor();
     if formulation == Formulation::Columns
         && prep.problem.policy.budget.is_none()
-        && score_of(&start_days) >= (known_bound + 1e-6).floor()
+        && (per_component || score_of(&start_days) >= bound)
     {
-        // The primary goal is met. Without a budget row the
-        // components do not interact: each breaks its ties alone.
-        secondary_by_component(prep, &start_days, &limited(options))
+        // The primary goal is met, or each component stopped at the gap or
+        // time limit asked for (the full model could only try again with
+        // less time). Without a budget row the components do not interact:
+        // each breaks its ties alone.
+        let mut decided = secondary_by_component(prep, &start_days, &limited(options))?;
+        let outcome = &mut decided.1;
+        if bound > outcome.objective {
+            outcome.bound = bound;
+            outcome.gap = relative_gap(outcome.objective, bound);
+            outcome.status = SolveStatus::Feasible;
+        }
+        Ok(decided)
     } else {
         let model = model::build(prep, formulation, Integrality::Full);
         let start = start_values(prep, &model, &start_days);
@@ -633,7 +644,8 @@ fn choices_primary(
     let (start, exact) = local::improve(prep, &start, flow_bound);
     let reached = value(&start);
     tracing::debug!(reached, flow_bound, exact, "local search");
-    if exact || reached >= flow_bound {
+    let gap = options.mip_gap.unwrap_or(0.0);
+    if exact || reached >= flow_bound || (gap > 0.0 && relative_gap(reached, flow_bound) <= gap) {
         return Ok((start, if exact { reached } else { flow_bound }, false));
     }
     let model = model::build(prep, Formulation::Columns, Integrality::Choices);
