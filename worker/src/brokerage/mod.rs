@@ -631,6 +631,7 @@ fn choices_primary(
     start: Vec<Vec<u32>>,
     options: &SolveOptions,
 ) -> Result<(Vec<Vec<u32>>, f64, bool), SolveError> {
+    let began = Instant::now();
     let value = |days: &[Vec<u32>]| {
         score(&prep.weights, &extract::coverage_and_cost(prep, &extract::assignments(prep, days)).0)
     };
@@ -650,8 +651,12 @@ fn choices_primary(
     }
     let model = model::build(prep, Formulation::Columns, Integrality::Choices);
     let values = start_values(prep, &model, &start);
+    let left = SolveOptions {
+        time_limit: options.time_limit.map(|t| (t - began.elapsed().as_secs_f64()).max(0.0)),
+        ..*options
+    };
     let outcome =
-        solver::run_weighted(prep, &model, options, values, flow_bound, true, Tuning::Proof)?;
+        solver::run_weighted(prep, &model, &left, values, flow_bound, true, Tuning::Proof)?;
     let floor = greedy::complete(prep, floor_days(prep, &model, &outcome.values));
     let days = if value(&floor) > value(&start) { floor } else { start };
     Ok((days, outcome.bound.min(flow_bound), true))
