@@ -463,7 +463,8 @@ fn tree_bug_01_no_candidate_anywhere() {
 /// Shrunk from a proptest failure: with the budget binding, HiGHS 1.16 took
 /// the MIP start into its presolved space wrongly and called a plan of 3,986
 /// optimal at 3,989. The stage now checks the values against the objective
-/// and solves again without the start.
+/// and solves again, here from the same start without presolve (which
+/// agrees), else without the start.
 #[test]
 fn tree_bug_02_highs_misreads_a_mip_start() {
     let mut p = generate(&Spec::synthetic(5, 4, 7, 981)).expect("generates");
