@@ -77,6 +77,19 @@ impl<'a> Prepared<'a> {
         &self.pairs[self.pairs_of_request[r].clone()]
     }
 
+    /// The most days pair `i` may carry in period `t`: the smaller of the
+    /// days asked and the practitioner's days, or more where pinned. Days
+    /// beyond a pin must pass rules 3 to 5, so a pair that does not carries
+    /// exactly its pinned days.
+    pub fn upper(&self, i: usize, t: usize) -> u32 {
+        let pair = &self.pairs[i];
+        if pair.candidate {
+            self.demand[pair.r][t].min(self.capacity[pair.p][t]).max(pair.pinned[t])
+        } else {
+            pair.pinned[t]
+        }
+    }
+
     /// The same problem with only the pairs `keep` says (pins always kept).
     pub fn restrict(&self, keep: &[bool]) -> Prepared<'a> {
         let keep: Vec<bool> = keep

@@ -37,9 +37,7 @@ pub fn lexicographic_max_flow(prep: &Prepared<'_>) -> ([u32; 4], Vec<Vec<u32>>) 
     let mut pair_edges = Vec::new();
     for (i, pair) in prep.pairs.iter().enumerate() {
         for t in 0..t_count {
-            let d = prep.demand[pair.r][t];
-            let c = prep.capacity[pair.p][t];
-            let upper = if pair.candidate { d.min(c).max(pair.pinned[t]) } else { pair.pinned[t] };
+            let upper = prep.upper(i, t);
             if upper > 0 {
                 let e = g.add(rt(pair.r, t), pt(pair.p, t), i64::from(upper));
                 pair_edges.push((i, t, e));

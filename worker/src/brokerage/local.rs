@@ -43,16 +43,6 @@ struct Search<'p, 'a> {
     table: Table,
 }
 
-/// The most days pair `i` can carry in period `t` (its pin if it fails rules 3 to 5).
-fn upper(prep: &Prepared<'_>, i: usize, t: usize) -> u32 {
-    let pair = &prep.pairs[i];
-    if pair.candidate {
-        prep.demand[pair.r][t].min(prep.capacity[pair.p][t]).max(pair.pinned[t])
-    } else {
-        pair.pinned[t]
-    }
-}
-
 /// What a fill needs of each pair, worked out once.
 struct Table {
     /// Tier of the pair's request.
@@ -79,7 +69,7 @@ impl Table {
             room: (0..prep.pairs.len())
                 .map(|i| {
                     (0..t_count)
-                        .map(|t| (t, upper(prep, i, t) - prep.pairs[i].pinned[t]))
+                        .map(|t| (t, prep.upper(i, t) - prep.pairs[i].pinned[t]))
                         .filter(|&(_, d)| d > 0)
                         .collect()
                 })
@@ -173,7 +163,7 @@ impl<'p, 'a> Search<'p, 'a> {
                     .filter(|&i| prep.pairs[i].pinned.iter().any(|&d| d > 0))
                     .collect();
                 if pinned.is_empty() {
-                    range.clone().filter(|&i| (0..t_count).any(|t| upper(prep, i, t) > 0)).collect()
+                    range.clone().filter(|&i| (0..t_count).any(|t| prep.upper(i, t) > 0)).collect()
                 } else {
                     pinned
                 }

@@ -17,9 +17,9 @@
 //!    starts from that plan, tuned for the proof. The tie-breaking stage
 //!    then runs per component with each request's days per period held:
 //!    under rule 8 as an assignment model (who serves each request), else
-//!    over the day variables. With a budget, all this runs without the budget row first,
-//!    kept when its plan fits the budget (else the full model with the row,
-//!    on the whole problem);
+//!    over the day variables. With a budget, all this runs without the
+//!    budget row first, kept when its plan fits the budget (else the full
+//!    model with the row, on the whole problem);
 //! 3. above it: the best-fit plan when it is already within the gap asked
 //!    for, else the column model over the pairs the relaxation uses.
 //!

@@ -167,11 +167,7 @@ fn day_variables(prep: &Prepared<'_>, m: &mut Model, relax: bool) {
     for (i, pair) in prep.pairs.iter().enumerate() {
         let start = m.x.len();
         for t in 0..prep.periods() {
-            let d = prep.demand[pair.r][t];
-            let c = prep.capacity[pair.p][t];
-            // Days beyond a pin must pass rules 3 to 5: a pin that does not
-            // carries exactly its pinned days.
-            let upper = if pair.candidate { d.min(c).max(pair.pinned[t]) } else { pair.pinned[t] };
+            let upper = prep.upper(i, t);
             if upper == 0 {
                 continue;
             }
@@ -432,14 +428,7 @@ pub fn build_assignment(prep: &Prepared<'_>, covered: &[Vec<u32>]) -> (Model, Ve
         let mut choice = Expression::default();
         for i in range.filter(|i| pinned.is_empty() || pinned.contains(i)) {
             let pair = &prep.pairs[i];
-            let carries = (0..t_count).all(|t| {
-                let upper = if pair.candidate {
-                    prep.demand[r][t].min(prep.capacity[pair.p][t]).max(pair.pinned[t])
-                } else {
-                    pair.pinned[t]
-                };
-                days[t] <= upper
-            });
+            let carries = (0..t_count).all(|t| days[t] <= prep.upper(i, t));
             if !carries {
                 continue;
             }
