@@ -652,7 +652,10 @@ fn solve_once(
         let by_var: HashMap<Variable, f64> =
             model.columns.iter().copied().zip(v.iter().copied()).collect();
         let worth = expression.eval_with(&by_var);
-        if (worth - reported).abs() > 1e-6 * reported.abs().max(1.0) {
+        // At most a quarter of a unit: a weighted primary score is whole,
+        // and a start misread by one day of tier 4 must not pass (found by
+        // the medium proptest: 1,594,584 reported, 1,594,583 worth).
+        if (worth - reported).abs() > (1e-6 * reported.abs().max(1.0)).min(0.25) {
             tracing::warn!(
                 worth,
                 reported,
