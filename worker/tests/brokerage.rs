@@ -50,6 +50,17 @@ fn solved(p: &BrokerageProblem, options: &SolveOptions) -> BrokeragePlan {
     plan
 }
 
+/// Solves, insists the plan is proven optimal, and that the plain big-M
+/// model (a second exact formulation) proves the same coverage.
+fn proven_like_big_m(p: &BrokerageProblem) -> BrokeragePlan {
+    let plan = solved(p, &SolveOptions::default());
+    assert_eq!(plan.status, SolveStatus::Optimal);
+    let other = solve_with(p, "test", &SolveOptions::default(), Formulation::BigM).expect("solves");
+    assert!(check::check(p, &other.plan).is_empty());
+    assert_eq!(other.plan.coverage, plan.coverage);
+    plan
+}
+
 fn unmet_reason(plan: &BrokeragePlan, request: &str) -> UnmetReason {
     plan.unmet.iter().find(|u| u.request.as_str() == request).expect("request is unmet").reason
 }
@@ -469,12 +480,8 @@ fn tree_bug_01_no_candidate_anywhere() {
 fn tree_bug_02_highs_misreads_a_mip_start() {
     let mut p = generate(&Spec::synthetic(5, 4, 7, 981)).expect("generates");
     p.policy.single_practitioner = false;
-    let plan = solved(&p, &SolveOptions::default());
-    assert_eq!(plan.status, SolveStatus::Optimal);
+    let plan = proven_like_big_m(&p);
     assert_eq!(plan.objective, plan.bound);
-    let other =
-        solve_with(&p, "test", &SolveOptions::default(), Formulation::BigM).expect("solves");
-    assert_eq!(other.plan.coverage, plan.coverage);
 }
 
 /// Shrunk from a medium proptest failure: HiGHS 1.16 reported 1,594,584 for
@@ -486,11 +493,7 @@ fn tree_bug_03_a_misread_start_off_by_one_day() {
     let mut p = generate(&Spec::synthetic(50, 13, 38, 6323)).expect("generates");
     p.policy.single_practitioner = true;
     p.policy.budget = None;
-    let plan = solved(&p, &SolveOptions::default());
-    assert_eq!(plan.status, SolveStatus::Optimal);
-    let other =
-        solve_with(&p, "test", &SolveOptions::default(), Formulation::BigM).expect("solves");
-    assert_eq!(other.plan.coverage, plan.coverage);
+    proven_like_big_m(&p);
 }
 
 #[test]
