@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Instant;
 
 use bridges_schemas::common::SolverInfo;
 use sha2::{Digest, Sha256};
@@ -52,6 +53,14 @@ pub struct SolveOptions {
 }
 
 impl SolveOptions {
+    /// The same options with the time limit less the time since `began`.
+    pub fn since(&self, began: Instant) -> SolveOptions {
+        SolveOptions {
+            time_limit: self.time_limit.map(|t| (t - began.elapsed().as_secs_f64()).max(0.0)),
+            ..*self
+        }
+    }
+
     /// The options as they are recorded in a plan (only those set).
     pub fn to_record(&self) -> BTreeMap<String, serde_json::Value> {
         let mut m = BTreeMap::new();

@@ -470,10 +470,7 @@ fn exact(
     options: &SolveOptions,
 ) -> Result<Decided, SolveError> {
     let began = Instant::now();
-    let limited = |o: &SolveOptions| SolveOptions {
-        time_limit: o.time_limit.map(|t| (t - began.elapsed().as_secs_f64()).max(0.0)),
-        ..*o
-    };
+    let limited = |o: &SolveOptions| o.since(began);
     let score_of = |days: &[Vec<u32>]| {
         score(&prep.weights, &extract::coverage_and_cost(prep, &extract::assignments(prep, days)).0)
     };
@@ -611,8 +608,7 @@ fn by_component(
         }
         let small = prep.only(&keep);
         let start = small.map_days(prep, start_days);
-        let left = options.time_limit.map(|t| (t - began.elapsed().as_secs_f64()).max(0.0));
-        let found = solve(&small, start, &SolveOptions { time_limit: left, ..*options })?;
+        let found = solve(&small, start, &options.since(began))?;
         for (i, d) in prep.map_days(&small, &found).into_iter().enumerate() {
             if keep[i] {
                 days[i] = d;
@@ -651,12 +647,15 @@ fn choices_primary(
     }
     let model = model::build(prep, Formulation::Columns, Integrality::Choices);
     let values = start_values(prep, &model, &start);
-    let left = SolveOptions {
-        time_limit: options.time_limit.map(|t| (t - began.elapsed().as_secs_f64()).max(0.0)),
-        ..*options
-    };
-    let outcome =
-        solver::run_weighted(prep, &model, &left, values, flow_bound, true, Tuning::Proof)?;
+    let outcome = solver::run_weighted(
+        prep,
+        &model,
+        &options.since(began),
+        values,
+        flow_bound,
+        true,
+        Tuning::Proof,
+    )?;
     let floor = greedy::complete(prep, floor_days(prep, &model, &outcome.values));
     let days = if value(&floor) > value(&start) { floor } else { start };
     Ok((days, outcome.bound.min(flow_bound), true))
