@@ -16,10 +16,11 @@
 //!    (`local.rs`) has moved requests between practitioners; HiGHS then
 //!    starts from that plan, tuned for the proof. The tie-breaking stage
 //!    then runs per component with each request's days per period held:
-//!    under rule 8 as an assignment model (who serves each request), else
-//!    over the day variables. With a budget, all this runs without the
-//!    budget row first, kept when its plan fits the budget (else the full
-//!    model with the row, on the whole problem);
+//!    under rule 8 as an assignment model (who serves each request), beside
+//!    the proof on the local search's plan; else over the day variables.
+//!    The components share out the machine's cores. With a budget, all
+//!    this runs without the budget row first, kept when its plan fits the
+//!    budget (else the full model with the row, on the whole problem);
 //! 3. above it: the best-fit plan when it is already within the gap asked
 //!    for, else the column model over the pairs the relaxation uses.
 //!
@@ -479,15 +480,15 @@ fn exact(
         known_bound = flow_bound;
     }
     let single = formulation == Formulation::Columns && prep.problem.policy.single_practitioner;
-    let per_component = single && prep.problem.policy.budget.is_none();
-    if per_component {
-        // No budget row: the components do not interact.
-        let (days, bound) = primary_by_component(prep, &start_days, &limited(options))?;
-        known_bound = known_bound.min(bound);
-        if score_of(&days) > score_of(&start_days) {
-            start_days = days;
-        }
-    } else if let Some(model) = single
+    if single && prep.problem.policy.budget.is_none() {
+        // No budget row: the components do not interact. Each stops at the
+        // gap or time limit asked for (the full model could only try again
+        // with less time).
+        let (mut decided, bound) = rule_8_by_component(prep, &start_days, &limited(options))?;
+        held_bound(&mut decided.1, known_bound.min(bound));
+        return Ok(decided);
+    }
+    if let Some(model) = single
         .then(|| model::build(prep, formulation, Integrality::Choices))
         // Without a choice column it is an LP, whose bound HiGHS does not
         // report as a MIP's: the full model decides alone.
@@ -517,22 +518,14 @@ fn exact(
             start_days = floor;
         }
     }
-    let bound = (known_bound + 1e-6).floor();
     if formulation == Formulation::Columns
         && prep.problem.policy.budget.is_none()
-        && (per_component || score_of(&start_days) >= bound)
+        && score_of(&start_days) >= (known_bound + 1e-6).floor()
     {
-        // The primary goal is met, or each component stopped at the gap or
-        // time limit asked for (the full model could only try again with
-        // less time). Without a budget row the components do not interact:
-        // each breaks its ties alone.
+        // The primary goal is met. Without a budget row the components do
+        // not interact: each breaks its ties alone.
         let mut decided = secondary_by_component(prep, &start_days, &limited(options))?;
-        let outcome = &mut decided.1;
-        if bound > outcome.objective {
-            outcome.bound = bound;
-            outcome.gap = relative_gap(outcome.objective, bound);
-            outcome.status = SolveStatus::Feasible;
-        }
+        held_bound(&mut decided.1, known_bound);
         Ok(decided)
     } else {
         let model = model::build(prep, formulation, Integrality::Full);
@@ -554,147 +547,245 @@ fn exact(
     }
 }
 
-/// The primary goal per connected component (rule 8, no budget row, so the
-/// components do not interact): a component whose start meets its own flow
-/// bound is done; any other gets the choices-only MILP on HiGHS, alone.
-/// Returns the best days found (at least `start_days`) and the sum of the
-/// components' bounds. (Measured on the LA bench instance: one of 27
-/// components needed the MILP, 0.17 s instead of 0.21 to 0.27 s for the
-/// whole problem's.)
-fn primary_by_component(
+/// Records `known_bound` (a bound on the primary score) on a per-component
+/// outcome, which is then only feasible if its score falls short of it.
+fn held_bound(outcome: &mut solver::Outcome, known_bound: f64) {
+    let bound = (known_bound + 1e-6).floor();
+    if bound > outcome.objective {
+        outcome.bound = bound;
+        outcome.gap = relative_gap(outcome.objective, bound);
+        outcome.status = SolveStatus::Feasible;
+    }
+}
+
+/// Rule 8 without a budget row, per connected component (they do not
+/// interact): the primary goal ([`primary_start`], then [`prove`] where the
+/// local search's plan is short of the component's flow bound) and the
+/// tie-break on the days found ([`solver::run_assignment`]). Returns the
+/// days, the merged outcome with the summed model size, and the sum of the
+/// components' primary bounds.
+fn rule_8_by_component(
     prep: &Prepared<'_>,
     start_days: &[Vec<u32>],
     options: &SolveOptions,
-) -> Result<(Vec<Vec<u32>>, f64), SolveError> {
+) -> Result<(Decided, f64), SolveError> {
     let began = Instant::now();
-    let (mut bound, mut milps) = (0.0, 0);
-    let (days, count) = by_component(prep, start_days, options, |small, start, limited| {
-        let (found, found_bound, solved) = choices_primary(small, start, limited)?;
-        milps += usize::from(solved);
-        bound += found_bound;
-        Ok(found)
+    let (days, plans) = by_component(prep, start_days, options, |small, start, limited| {
+        let plan = component_plan(small, start, limited)?;
+        Ok((plan.tie.days.clone(), plan))
     })?;
+    let bound: f64 = plans.iter().map(|c| c.bound).sum();
+    let milps = plans.iter().filter(|c| c.milp).count();
+    let ties: Vec<solver::TieBreak> = plans.into_iter().map(|c| c.tie).collect();
     tracing::debug!(
         seconds = began.elapsed().as_secs_f64(),
-        count,
+        count = ties.len(),
         milps,
         bound,
-        "primary by component"
+        "rule 8 by component"
     );
-    Ok((days, bound))
+    Ok((merge_ties(prep, days, &ties, began), bound))
 }
 
-/// Runs `solve` on each connected component alone (the problem with only its
-/// pairs, the start's days on them, and the time left) and puts together the
-/// days it returns. Returns them and the number of components.
-fn by_component(
-    prep: &Prepared<'_>,
-    start_days: &[Vec<u32>],
-    options: &SolveOptions,
-    mut solve: impl FnMut(
-        &Prepared<'_>,
-        Vec<Vec<u32>>,
-        &SolveOptions,
-    ) -> Result<Vec<Vec<u32>>, SolveError>,
-) -> Result<(Vec<Vec<u32>>, usize), SolveError> {
-    let began = Instant::now();
-    let component = candidates::components(prep);
-    let count = component.iter().max().map_or(0, |c| c + 1);
-    let mut days = start_days.to_vec();
-    for c in 0..count {
-        let keep: Vec<bool> = prep.pairs.iter().map(|pair| component[pair.r] == c).collect();
-        if !keep.contains(&true) {
-            continue;
-        }
-        let small = prep.only(&keep);
-        let start = small.map_days(prep, start_days);
-        let found = solve(&small, start, &options.since(began))?;
-        for (i, d) in prep.map_days(&small, &found).into_iter().enumerate() {
-            if keep[i] {
-                days[i] = d;
-            }
-        }
-    }
-    Ok((days, count))
+/// What one component decided under rule 8 without a budget row.
+struct ComponentPlan {
+    /// A bound on the component's primary score.
+    bound: f64,
+    /// HiGHS ran for the primary goal.
+    milp: bool,
+    /// The tie-break on the primary goal's days: the component's plan.
+    tie: solver::TieBreak,
 }
 
-/// The primary goal of one component from `start`: the best days found (at
-/// least the start's), a bound on its score, and whether HiGHS ran (not when
-/// the start, or the local search's plan, meets the component's flow bound,
-/// nor when no request has a choice of practitioner left).
-fn choices_primary(
+/// One component's primary goal and tie-break. When HiGHS has to prove the
+/// local search's plan, the tie-break of that plan runs beside the proof on
+/// a second thread (HiGHS's MIP search is single-threaded), and runs again
+/// only if the proof finds better days. (Measured on the LA bench's largest
+/// component: proof 0.18 to 0.21 s, tie-break 0.04 s.)
+fn component_plan(
     prep: &Prepared<'_>,
     start: Vec<Vec<u32>>,
     options: &SolveOptions,
-) -> Result<(Vec<Vec<u32>>, f64, bool), SolveError> {
+) -> Result<ComponentPlan, SolveError> {
     let began = Instant::now();
-    let value = |days: &[Vec<u32>]| {
-        score(&prep.weights, &extract::coverage_and_cost(prep, &extract::assignments(prep, days)).0)
-    };
+    let tie_break = |days: &[Vec<u32>]| solver::run_assignment(prep, days, &options.since(began));
+    match primary_start(prep, start, options) {
+        Primary::Decided { days, bound } => {
+            Ok(ComponentPlan { bound, milp: false, tie: tie_break(&days)? })
+        }
+        Primary::Prove { days: searched, flow_bound } => {
+            let (proved, tie) = std::thread::scope(|scope| {
+                let proof =
+                    scope.spawn(|| prove(prep, &searched, flow_bound, &options.since(began)));
+                let tie = tie_break(&searched);
+                let proved = proof.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (proved, tie)
+            });
+            let (days, bound) = proved?;
+            let tie = if days == searched { tie? } else { tie_break(&days)? };
+            Ok(ComponentPlan { bound, milp: true, tie })
+        }
+    }
+}
+
+/// Where a component's primary goal stands before HiGHS.
+enum Primary {
+    /// Decided: the days and a bound on their score.
+    Decided { days: Vec<Vec<u32>>, bound: f64 },
+    /// The local search's days, short of the component's flow bound.
+    Prove { days: Vec<Vec<u32>>, flow_bound: f64 },
+}
+
+/// The primary goal of one component from `start` without HiGHS: decided
+/// when the start, or the local search's plan, meets the component's flow
+/// bound or comes within the gap asked for, or when no request has a choice
+/// of practitioner left.
+fn primary_start(prep: &Prepared<'_>, start: Vec<Vec<u32>>, options: &SolveOptions) -> Primary {
+    let value = |days: &[Vec<u32>]| primary_value(prep, days);
     let (tiers, _) = flow::lexicographic_max_flow(prep);
     let flow_bound = score(&prep.weights, &tiers);
     if value(&start) >= flow_bound {
-        return Ok((start, flow_bound, false));
+        return Primary::Decided { days: start, bound: flow_bound };
     }
-    // The local search's plan is usually optimal already (and is when no
-    // request has a choice left), so HiGHS is tuned for the proof.
-    let (start, exact) = local::improve(prep, &start, flow_bound);
-    let reached = value(&start);
+    let (days, exact) = local::improve(prep, &start, flow_bound);
+    let reached = value(&days);
     tracing::debug!(reached, flow_bound, exact, "local search");
     let gap = options.mip_gap.unwrap_or(0.0);
     if exact || reached >= flow_bound || (gap > 0.0 && relative_gap(reached, flow_bound) <= gap) {
-        return Ok((start, if exact { reached } else { flow_bound }, false));
+        let bound = if exact { reached } else { flow_bound };
+        return Primary::Decided { days, bound };
     }
+    Primary::Prove { days, flow_bound }
+}
+
+/// The choices-only MILP of one component from the local search's `days`:
+/// the best days found (`days` unless HiGHS finds a higher score) and a
+/// bound on their score. The start is usually optimal already, so HiGHS is
+/// tuned for the proof.
+fn prove(
+    prep: &Prepared<'_>,
+    days: &[Vec<u32>],
+    flow_bound: f64,
+    options: &SolveOptions,
+) -> Result<(Vec<Vec<u32>>, f64), SolveError> {
     let model = model::build(prep, Formulation::Columns, Integrality::Choices);
-    let values = start_values(prep, &model, &start);
-    let outcome = solver::run_weighted(
-        prep,
-        &model,
-        &options.since(began),
-        values,
-        flow_bound,
-        true,
-        Tuning::Proof,
-    )?;
+    let values = start_values(prep, &model, days);
+    let outcome =
+        solver::run_weighted(prep, &model, options, values, flow_bound, true, Tuning::Proof)?;
     let floor = greedy::complete(prep, floor_days(prep, &model, &outcome.values));
-    let days = if value(&floor) > value(&start) { floor } else { start };
-    Ok((days, outcome.bound.min(flow_bound), true))
+    let best =
+        if primary_value(prep, &floor) > primary_value(prep, days) { floor } else { days.to_vec() };
+    Ok((best, outcome.bound.min(flow_bound)))
+}
+
+/// The weighted primary score of days per pair.
+fn primary_value(prep: &Prepared<'_>, days: &[Vec<u32>]) -> f64 {
+    score(&prep.weights, &extract::coverage_and_cost(prep, &extract::assignments(prep, days)).0)
+}
+
+/// Runs `solve` on each connected component alone (the problem with only its
+/// pairs, the start's days on them, and the time left), on as many threads
+/// as the machine has cores, largest component first; puts together the
+/// days it returns, and returns them with what else it returned per
+/// component, in component order (so the result does not depend on which
+/// thread finished first).
+fn by_component<T: Send>(
+    prep: &Prepared<'_>,
+    start_days: &[Vec<u32>],
+    options: &SolveOptions,
+    solve: impl Fn(
+        &Prepared<'_>,
+        Vec<Vec<u32>>,
+        &SolveOptions,
+    ) -> Result<(Vec<Vec<u32>>, T), SolveError>
+    + Sync,
+) -> Result<(Vec<Vec<u32>>, Vec<T>), SolveError> {
+    let began = Instant::now();
+    let component = candidates::components(prep);
+    let count = component.iter().max().map_or(0, |c| c + 1);
+    let keeps: Vec<Vec<bool>> = (0..count)
+        .map(|c| prep.pairs.iter().map(|pair| component[pair.r] == c).collect::<Vec<bool>>())
+        .filter(|keep| keep.contains(&true))
+        .collect();
+    let mut order: Vec<usize> = (0..keeps.len()).collect();
+    order.sort_by_key(|&c| std::cmp::Reverse(keeps[c].iter().filter(|&&k| k).count()));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&c) = order.get(k) else { return done };
+            let small = prep.only(&keeps[c]);
+            let start = small.map_days(prep, start_days);
+            let found = solve(&small, start, &options.since(began))
+                .map(|(days, extra)| (prep.map_days(&small, &days), extra));
+            done.push((c, found));
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(keeps.len());
+    let mut results: Vec<_> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut all = work();
+        for helper in helpers {
+            all.extend(helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        all
+    });
+    results.sort_by_key(|(c, _)| *c);
+    let mut days = start_days.to_vec();
+    let mut extras = Vec::with_capacity(results.len());
+    for (c, found) in results {
+        let (found, extra) = found?;
+        for (i, d) in found.into_iter().enumerate() {
+            if keeps[c][i] {
+                days[i] = d;
+            }
+        }
+        extras.push(extra);
+    }
+    Ok((days, extras))
 }
 
 /// The secondary stage per connected component (no budget row, and
 /// `start_days` at the primary optimum), each request's days per period held
-/// at the start's: the assignment model under rule 8, else the day model.
-/// Returns the days, the merged outcome and the summed model size.
+/// at the start's, over the day model (rule 8 goes through
+/// [`rule_8_by_component`]). Returns the days, the merged outcome and the
+/// summed model size.
 fn secondary_by_component(
     prep: &Prepared<'_>,
     start_days: &[Vec<u32>],
     options: &SolveOptions,
 ) -> Result<Decided, SolveError> {
     let began = Instant::now();
-    let (mut columns, mut rows) = (0, 0);
-    let (mut proven, mut cut) = (true, false);
-    let (mut value, mut bound) = (0.0, 0.0);
-    let (days, count) = by_component(prep, start_days, options, |small, small_days, limited| {
-        let (found, stage, stage_cut) = if prep.problem.policy.single_practitioner {
-            let t = solver::run_assignment(small, &small_days, limited)?;
-            columns += t.columns;
-            rows += t.rows;
-            (t.days, t.stage, t.cut)
-        } else {
-            let model = model::build(small, Formulation::Columns, Integrality::Full);
-            let start = start_values(small, &model, &small_days);
-            let outcome = solver::run_tie_break(small, &model, start, limited)?;
-            columns += model.columns.len();
-            rows += model.constraints.len();
-            let stage = outcome.stages.last().cloned().unwrap_or_else(StageLog::secondary_not_run);
-            (extract::pair_days(small, &model, &outcome.values), stage, outcome.secondary_cut)
+    let (days, ties) = by_component(prep, start_days, options, |small, small_days, limited| {
+        let model = model::build(small, Formulation::Columns, Integrality::Full);
+        let start = start_values(small, &model, &small_days);
+        let outcome = solver::run_tie_break(small, &model, start, limited)?;
+        let tie = solver::TieBreak {
+            days: extract::pair_days(small, &model, &outcome.values),
+            stage: outcome.stages.last().cloned().unwrap_or_else(StageLog::secondary_not_run),
+            cut: outcome.secondary_cut,
+            columns: model.columns.len(),
+            rows: model.constraints.len(),
         };
-        proven &= stage.proven;
-        value += stage.value;
-        bound += stage.bound;
-        cut |= stage_cut;
-        Ok(found)
+        Ok((tie.days.clone(), tie))
     })?;
+    Ok(merge_ties(prep, days, &ties, began))
+}
+
+/// The plan's outcome from the components' tie-breaks (`days` put together).
+fn merge_ties(
+    prep: &Prepared<'_>,
+    days: Vec<Vec<u32>>,
+    ties: &[solver::TieBreak],
+    began: Instant,
+) -> Decided {
+    let proven = ties.iter().all(|t| t.stage.proven);
+    let cut = ties.iter().any(|t| t.cut);
+    let value = ties.iter().map(|t| t.stage.value).sum();
+    let bound = ties.iter().map(|t| t.stage.bound).sum();
+    let columns = ties.iter().map(|t| t.columns).sum();
+    let rows = ties.iter().map(|t| t.rows).sum();
     let coverage = extract::coverage_and_cost(prep, &extract::assignments(prep, &days)).0;
     let objective = score(&prep.weights, &coverage);
     let outcome = solver::Outcome {
@@ -705,7 +796,7 @@ fn secondary_by_component(
         bound: objective,
         gap: 0.0,
         stages: vec![StageLog {
-            name: format!("secondary ({count} components)"),
+            name: format!("secondary ({} components)", ties.len()),
             seconds: began.elapsed().as_secs_f64(),
             proven,
             value,
@@ -713,8 +804,12 @@ fn secondary_by_component(
         }],
         secondary_cut: cut,
     };
-    tracing::debug!(seconds = began.elapsed().as_secs_f64(), count, "secondary by component");
-    Ok((days, outcome, columns, rows))
+    tracing::debug!(
+        seconds = began.elapsed().as_secs_f64(),
+        count = ties.len(),
+        "secondary by component"
+    );
+    (days, outcome, columns, rows)
 }
 
 /// Whole days per pair from column values, each day variable rounded down
