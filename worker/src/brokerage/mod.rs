@@ -109,12 +109,7 @@ pub fn solve_with(
     let pins: Vec<Vec<u32>> = prep.pairs.iter().map(|p| p.pinned.clone()).collect();
     let guided_days = greedy::complete_guided(&prep, pins, Some(&flow));
     let greedy_days = greedy::pair_days(&prep);
-    let score_of = |days: &[Vec<u32>]| {
-        score(
-            &prep.weights,
-            &extract::coverage_and_cost(&prep, &extract::assignments(&prep, days)).0,
-        )
-    };
+    let score_of = |days: &[Vec<u32>]| primary_value(&prep, days);
     // The plain big-M model is the baseline as a modeller writes it: it
     // starts from the broker's greedy plan, with no relaxation guidance.
     let plain_start = (formulation == Formulation::BigM).then(|| greedy_days.clone());
@@ -472,9 +467,7 @@ fn exact(
 ) -> Result<Decided, SolveError> {
     let began = Instant::now();
     let limited = |o: &SolveOptions| o.since(began);
-    let score_of = |days: &[Vec<u32>]| {
-        score(&prep.weights, &extract::coverage_and_cost(prep, &extract::assignments(prep, days)).0)
-    };
+    let score_of = |days: &[Vec<u32>]| primary_value(prep, days);
     let mut known_bound = f64::INFINITY;
     if formulation == Formulation::Columns {
         known_bound = flow_bound;
@@ -641,14 +634,13 @@ enum Primary {
 /// bound or comes within the gap asked for, or when no request has a choice
 /// of practitioner left.
 fn primary_start(prep: &Prepared<'_>, start: Vec<Vec<u32>>, options: &SolveOptions) -> Primary {
-    let value = |days: &[Vec<u32>]| primary_value(prep, days);
     let (tiers, _) = flow::lexicographic_max_flow(prep);
     let flow_bound = score(&prep.weights, &tiers);
-    if value(&start) >= flow_bound {
+    if primary_value(prep, &start) >= flow_bound {
         return Primary::Decided { days: start, bound: flow_bound };
     }
     let (days, exact) = local::improve(prep, &start, flow_bound);
-    let reached = value(&days);
+    let reached = primary_value(prep, &days);
     tracing::debug!(reached, flow_bound, exact, "local search");
     let gap = options.mip_gap.unwrap_or(0.0);
     if exact || reached >= flow_bound || (gap > 0.0 && relative_gap(reached, flow_bound) <= gap) {
