@@ -639,9 +639,11 @@ fn primary_start(prep: &Prepared<'_>, start: Vec<Vec<u32>>, options: &SolveOptio
     if primary_value(prep, &start) >= flow_bound {
         return Primary::Decided { days: start, bound: flow_bound };
     }
+    let searching = Instant::now();
     let (days, exact) = local::improve(prep, &start, flow_bound);
     let reached = primary_value(prep, &days);
-    tracing::debug!(reached, flow_bound, exact, "local search");
+    let seconds = searching.elapsed().as_secs_f64();
+    tracing::debug!(reached, flow_bound, exact, seconds, "local search");
     let gap = options.mip_gap.unwrap_or(0.0);
     if exact || reached >= flow_bound || (gap > 0.0 && relative_gap(reached, flow_bound) <= gap) {
         let bound = if exact { reached } else { flow_bound };
