@@ -52,13 +52,16 @@ pub struct SolveOptions {
     pub mip_gap: Option<f64>,
 }
 
+/// What is left of a time limit of `limit` seconds since `began` (none
+/// without a limit; never below zero).
+pub fn time_left(limit: Option<f64>, began: Instant) -> Option<f64> {
+    limit.map(|t| (t - began.elapsed().as_secs_f64()).max(0.0))
+}
+
 impl SolveOptions {
     /// The same options with the time limit less the time since `began`.
     pub fn since(&self, began: Instant) -> SolveOptions {
-        SolveOptions {
-            time_limit: self.time_limit.map(|t| (t - began.elapsed().as_secs_f64()).max(0.0)),
-            ..*self
-        }
+        SolveOptions { time_limit: time_left(self.time_limit, began), ..*self }
     }
 
     /// The options as they are recorded in a plan (only those set).

@@ -97,9 +97,7 @@ pub fn solve_with(
         plan.seconds = began.elapsed().as_secs_f64();
         return Ok(Solved { plan, stages: Vec::new(), columns: 0, rows: 0 });
     }
-    let deadline = options.time_limit.map(|t| began + std::time::Duration::from_secs_f64(t));
-    let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()).as_secs_f64());
-    let limited = |o: &SolveOptions| SolveOptions { time_limit: left(), ..*o };
+    let limited = |o: &SolveOptions| o.since(began);
 
     // The transportation relaxation (a max-flow): the bound, and a guide
     // for a best-fit greedy plan. The better of it and the broker's greedy
@@ -563,10 +561,8 @@ fn rule_8_by_component(
     options: &SolveOptions,
 ) -> Result<(Decided, f64), SolveError> {
     let began = Instant::now();
-    let (days, plans) = by_component(prep, start_days, options, |small, start, limited| {
-        let plan = component_plan(small, start, limited)?;
-        Ok((plan.tie.days.clone(), plan))
-    })?;
+    let (days, plans) =
+        by_component(prep, start_days, options, component_plan, |plan| &plan.tie.days)?;
     let bound: f64 = plans.iter().map(|c| c.bound).sum();
     let milps = plans.iter().filter(|c| c.milp).count();
     let ties: Vec<solver::TieBreak> = plans.into_iter().map(|c| c.tie).collect();
@@ -680,19 +676,15 @@ fn primary_value(prep: &Prepared<'_>, days: &[Vec<u32>]) -> f64 {
 /// Runs `solve` on each connected component alone (the problem with only its
 /// pairs, the start's days on them, and the time left), on as many threads
 /// as the machine has cores, largest component first; puts together the
-/// days it returns, and returns them with what else it returned per
-/// component, in component order (so the result does not depend on which
-/// thread finished first).
+/// days `days_of` finds in what it returns, and returns them with what it
+/// returned per component, in component order (so the result does not
+/// depend on which thread finished first).
 fn by_component<T: Send>(
     prep: &Prepared<'_>,
     start_days: &[Vec<u32>],
     options: &SolveOptions,
-    solve: impl Fn(
-        &Prepared<'_>,
-        Vec<Vec<u32>>,
-        &SolveOptions,
-    ) -> Result<(Vec<Vec<u32>>, T), SolveError>
-    + Sync,
+    solve: impl Fn(&Prepared<'_>, Vec<Vec<u32>>, &SolveOptions) -> Result<T, SolveError> + Sync,
+    days_of: impl Fn(&T) -> &[Vec<u32>] + Sync,
 ) -> Result<(Vec<Vec<u32>>, Vec<T>), SolveError> {
     let began = Instant::now();
     let component = candidates::components(prep);
@@ -712,7 +704,7 @@ fn by_component<T: Send>(
             let small = prep.only(&keeps[c]);
             let start = small.map_days(prep, start_days);
             let found = solve(&small, start, &options.since(began))
-                .map(|(days, extra)| (prep.map_days(&small, &days), extra));
+                .map(|extra| (prep.map_days(&small, days_of(&extra)), extra));
             done.push((c, found));
         }
     };
@@ -751,19 +743,19 @@ fn secondary_by_component(
     options: &SolveOptions,
 ) -> Result<Decided, SolveError> {
     let began = Instant::now();
-    let (days, ties) = by_component(prep, start_days, options, |small, small_days, limited| {
+    let tie_break = |small: &Prepared<'_>, small_days: Vec<Vec<u32>>, limited: &SolveOptions| {
         let model = model::build(small, Formulation::Columns, Integrality::Full);
         let start = start_values(small, &model, &small_days);
         let outcome = solver::run_tie_break(small, &model, start, limited)?;
-        let tie = solver::TieBreak {
+        Ok(solver::TieBreak {
             days: extract::pair_days(small, &model, &outcome.values),
             stage: outcome.stages.last().cloned().unwrap_or_else(StageLog::secondary_not_run),
             cut: outcome.secondary_cut,
             columns: model.columns.len(),
             rows: model.constraints.len(),
-        };
-        Ok((tie.days.clone(), tie))
-    })?;
+        })
+    };
+    let (days, ties) = by_component(prep, start_days, options, tie_break, |tie| &tie.days)?;
     Ok(merge_ties(prep, days, &ties, began))
 }
 

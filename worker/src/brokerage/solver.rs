@@ -18,7 +18,7 @@ use highs::HighsModelStatus;
 
 use super::candidates::{Prepared, score};
 use super::model::Model;
-use crate::common::{SolveError, SolveOptions, relative_gap};
+use crate::common::{SolveError, SolveOptions, relative_gap, time_left};
 
 /// What the stages reached.
 #[derive(Debug, Clone)]
@@ -82,8 +82,7 @@ pub fn run(
     start: Vec<f64>,
 ) -> Result<Outcome, SolveError> {
     let began = Instant::now();
-    let deadline = options.time_limit;
-    let remaining = || deadline.map(|limit| (limit - began.elapsed().as_secs_f64()).max(0.0));
+    let remaining = || options.since(began).time_limit;
     let demand = prep.tier_demand();
     let mut values = start;
     let mut reached = [0u32; 4];
@@ -547,7 +546,7 @@ fn run_stage(
         tries.extend([(start, false), (&[][..], true)]);
     }
     for (start, presolve) in tries {
-        let left = time_limit.map(|t| (t - began.elapsed().as_secs_f64()).max(0.0));
+        let left = time_left(time_limit, began);
         if let Some(stage) =
             solve_once(model, &expression, held, start, left, gap, tuning, presolve)?
         {
