@@ -166,9 +166,18 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
         vs_relax(&ours.plan) * 100.0
     );
     let bigm_reached = bigm.plan.gap <= 0.005 + 1e-12;
+    let bigm_limit = bigm_opts.time_limit.unwrap_or(f64::INFINITY);
+    let bigm_stop = if bigm_reached {
+        "reached 0.5%".to_owned()
+    } else if bigm.plan.seconds > 1.05 * bigm_limit {
+        // Seen on the large instance: HiGHS's presolve alone ran 92 s of a 60 s limit.
+        format!("stopped by its {bigm_limit:.0} s time limit, which HiGHS overran,")
+    } else {
+        format!("stopped by its {bigm_limit:.0} s time limit")
+    };
     println!(
         "target: >= 5x faster than plain big-M -> big-M {} in {:.3} s (gap {:.3}%): {}",
-        if bigm_reached { "reached 0.5%" } else { "stopped by its time limit" },
+        bigm_stop,
         bigm.plan.seconds,
         bigm.plan.gap * 100.0,
         if bigm_reached {
