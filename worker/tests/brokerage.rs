@@ -362,6 +362,11 @@ fn the_binary_writes_a_plan_with_its_record() {
     assert_eq!(plan["problem_sha256"], bridges_worker::common::sha256_hex(&bytes));
     assert_eq!(plan["solver"]["name"], "highs");
     assert_eq!(plan["status"], "optimal");
+    // Without --time-limit the search has the default limit, and says so.
+    assert_eq!(
+        plan["solver"]["options"]["time_limit"],
+        json!(bridges_worker::cli::DEFAULT_TIME_LIMIT)
+    );
 }
 
 #[test]

@@ -75,6 +75,8 @@ const PROOF_GAP: f64 = 0.9;
 pub const SECONDARY_GAP: f64 = 0.01;
 
 /// Solves `model` stage by stage from `start` (column values of a feasible plan).
+// `k` indexes several tables (the tiers' rows, reach and days reached).
+#[allow(clippy::needless_range_loop)]
 pub fn run(
     prep: &Prepared<'_>,
     model: &Model,
@@ -102,14 +104,13 @@ pub fn run(
             held.push(model.tier_days[k].clone().geq(f64::from(current)));
             continue;
         }
-        // Maximise tier k; later tiers ride along with a total weight under
-        // one day, so the next stage starts from a plan that already serves them.
-        let later: u64 = demand[k + 1..].iter().sum();
-        let delta = 1.0 / (later as f64 + 2.0);
-        let mut objective: Expression = Expression::default() - model.tier_days[k].clone();
-        for j in k + 1..4 {
-            objective.add_mul(-delta, model.tier_days[j].clone());
-        }
+        // Maximise tier k alone: its days are whole, so HiGHS may stop once
+        // its bound is less than a day above them. (Measured on a
+        // 200-request, 80-practitioner problem: with the later tiers riding
+        // along at weights summing to under a day, tier 3 was still unproven
+        // after 39 s, as HiGHS had to close their fractions too; alone it was
+        // proven in 6.3 s, and tier 2 in 0.35 s instead of 1.05 s.)
+        let objective: Expression = Expression::default() - model.tier_days[k].clone();
         let t0 = Instant::now();
         let stage = run_stage(
             model,
@@ -117,7 +118,7 @@ pub fn run(
             &held,
             &values,
             remaining(),
-            Gap::rel(options.mip_gap),
+            Gap { rel: options.mip_gap, abs: PROOF_GAP },
             Tuning::Default,
         )?;
         if let Some(v) = stage.values {
