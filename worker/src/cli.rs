@@ -30,7 +30,8 @@ pub struct Args {
 /// generalized assignment problem whose last tier HiGHS had not proven after
 /// two minutes; at one minute, on four such problems, the plans had every
 /// tier but the last proven and were 1 to 7 days short of the last tier's
-/// bound.)
+/// bound. With `--gap 0.01`, three of them stopped within the gap in 1.6 to
+/// 2.4 s.)
 pub const DEFAULT_TIME_LIMIT: f64 = 60.0;
 
 #[derive(Debug, Subcommand)]

@@ -170,8 +170,15 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
     );
     let bigm_reached = bigm.plan.gap <= 0.005 + 1e-12;
     let bigm_limit = bigm_opts.time_limit.unwrap_or(f64::INFINITY);
+    // Its primary stages stop at the gap; the tie-break runs after them.
+    let bigm_primary: f64 =
+        bigm.stages.iter().filter(|st| st.name != "secondary").map(|st| st.seconds).sum();
+    let bigm_seconds = if bigm_reached { bigm_primary } else { bigm.plan.seconds };
     let bigm_stop = if bigm_reached {
-        "reached 0.5%".to_owned()
+        format!(
+            "reached 0.5% after its primary stages (whole run {:.3} s with its tie-break)",
+            bigm.plan.seconds
+        )
     } else if bigm.plan.seconds > 1.05 * bigm_limit {
         // Seen on the large instance: HiGHS's presolve alone ran 92 s of a 60 s limit.
         format!("stopped by its {bigm_limit:.0} s time limit, which HiGHS overran,")
@@ -179,15 +186,12 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
         format!("stopped by its {bigm_limit:.0} s time limit")
     };
     println!(
-        "target: >= 5x faster than plain big-M -> big-M {} in {:.3} s (gap {:.3}%): {}",
+        "target: >= 5x faster than plain big-M -> big-M {} in {:.3} s (gap {:.3}%): {}{:.1}x",
         bigm_stop,
-        bigm.plan.seconds,
+        bigm_seconds,
         bigm.plan.gap * 100.0,
-        if bigm_reached {
-            format!("{:.1}x", bigm.plan.seconds / ours.plan.seconds.max(1e-9))
-        } else {
-            format!(">= {:.1}x", bigm.plan.seconds / ours.plan.seconds.max(1e-9))
-        }
+        if bigm_reached { "" } else { ">= " },
+        bigm_seconds / ours.plan.seconds.max(1e-9)
     );
     println!("coverage gained vs greedy: {}", gained(&ours.plan, &big_greedy));
     match rss {

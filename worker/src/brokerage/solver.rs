@@ -74,7 +74,8 @@ const PROOF_GAP: f64 = 0.9;
 /// the whole primary goal.
 pub const SECONDARY_GAP: f64 = 0.01;
 
-/// Solves `model` stage by stage from `start` (column values of a feasible plan).
+/// Solves `model` stage by stage from `start` (column values of a feasible
+/// plan); with `primary_only`, without the tie-breaking stage (`secondary_cut`).
 // `k` indexes several tables (the tiers' rows, reach and days reached).
 #[allow(clippy::needless_range_loop)]
 pub fn run(
@@ -82,6 +83,7 @@ pub fn run(
     model: &Model,
     options: &SolveOptions,
     start: Vec<f64>,
+    primary_only: bool,
 ) -> Result<Outcome, SolveError> {
     let began = Instant::now();
     let remaining = || options.since(began).time_limit;
@@ -92,11 +94,27 @@ pub fn run(
     let mut held: Vec<Constraint> = Vec::new();
     let mut stages = Vec::new();
     let mut time_cut = false;
+    // Within the gap asked for: the tiers left are held where they are.
+    let mut gap_met = false;
+    // A bound on the weighted score: the tiers before `open` at their days
+    // in `coverage`, tier `open` at its bound, the later tiers at their demand.
+    let bound_of = |coverage: &[u32; 4], (open, bound): (usize, f64)| -> f64 {
+        (0..4)
+            .map(|j| {
+                prep.weights[j]
+                    * match j.cmp(&open) {
+                        std::cmp::Ordering::Less => f64::from(coverage[j]),
+                        std::cmp::Ordering::Equal => (bound + 1e-6).floor(),
+                        std::cmp::Ordering::Greater => demand[j] as f64,
+                    }
+            })
+            .sum()
+    };
 
     for k in 0..4 {
         let current = tier_value(model, prep, &values, k);
         let reach = tier_reach(prep, model, k);
-        if current >= reach || time_cut {
+        if current >= reach || time_cut || gap_met {
             if current < reach && first_open.is_none() {
                 first_open = Some((k, reach as f64));
             }
@@ -125,8 +143,7 @@ pub fn run(
             values = v;
         }
         let value = tier_value(model, prep, &values, k);
-        // The objective is tier k plus less than one day, so tier k is at
-        // most the floor of the stage's bound.
+        // Tier k's days are whole: at most the floor of the stage's bound.
         let bound = (-stage.dual_bound + 1e-6).floor().min(reach as f64).max(f64::from(value));
         let proven = stage.optimal && bound - f64::from(value) < WHOLE_DAY;
         stages.push(StageLog {
@@ -150,10 +167,20 @@ pub fn run(
         time_cut |= stage.time_limited;
         reached[k] = value;
         held.push(model.tier_days[k].clone().geq(f64::from(value)));
+        if let Some(gap) = options.mip_gap
+            && k < 3
+        {
+            // The later tiers may stay as they are once the plan is within
+            // the gap of what they could add at most.
+            let coverage = [0, 1, 2, 3].map(|j| tier_value(model, prep, &values, j));
+            let open = first_open.unwrap_or((k + 1, demand[k + 1] as f64));
+            gap_met =
+                relative_gap(score(&prep.weights, &coverage), bound_of(&coverage, open)) <= gap;
+        }
     }
 
-    let mut secondary_cut = time_cut;
-    if !time_cut && remaining().is_none_or(|r| r > 0.0) {
+    let mut secondary_cut = time_cut || primary_only;
+    if !secondary_cut && remaining().is_none_or(|r| r > 0.0) {
         let stage = run_secondary(model, &held, &values, remaining(), options, &mut stages)?;
         secondary_cut = stage.time_limited;
         if let Some(v) = stage.values {
@@ -163,20 +190,7 @@ pub fn run(
 
     let coverage = [0, 1, 2, 3].map(|k| tier_value(model, prep, &values, k));
     let objective = score(&prep.weights, &coverage);
-    let bound = match first_open {
-        None => objective,
-        Some((k, b)) => {
-            let mut cov = [0.0f64; 4];
-            for j in 0..4 {
-                cov[j] = match j.cmp(&k) {
-                    std::cmp::Ordering::Less => f64::from(coverage[j]),
-                    std::cmp::Ordering::Equal => (b + 1e-6).floor(),
-                    std::cmp::Ordering::Greater => demand[j] as f64,
-                };
-            }
-            prep.weights.iter().zip(cov).map(|(w, c)| w * c).sum::<f64>().max(objective)
-        }
-    };
+    let bound = first_open.map_or(objective, |open| bound_of(&coverage, open).max(objective));
     let status = if first_open.is_none() && !secondary_cut {
         SolveStatus::Optimal
     } else {
@@ -220,7 +234,7 @@ pub fn run_weighted(
     let demand = prep.tier_demand();
     let top: f64 = prep.weights.iter().zip(demand).map(|(w, d)| w * d as f64).sum();
     if top > EXACT_SCORE {
-        return run(prep, model, options, start);
+        return run(prep, model, options, start, primary_only);
     }
     let known_bound = known_bound.min(top);
     let began = Instant::now();
@@ -686,4 +700,32 @@ fn quiet(model: &mut highs::Model) -> Result<(), SolveError> {
     let log = std::env::var_os("BRIDGES_HIGHS_LOG").is_some();
     set(model, "output_flag", log)?;
     set(model, "log_to_console", log)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::brokerage::candidates::prepare;
+    use crate::brokerage::generate::{Spec, generate};
+    use crate::brokerage::model::{Formulation, Integrality, build};
+    use crate::brokerage::{greedy, start_values};
+
+    #[test]
+    fn tier_stages_stop_once_the_plan_is_within_the_gap() {
+        // 200 requests and 80 practitioners under rule 8: its last tiers are
+        // slow to prove (minutes), the first ones quick.
+        let mut problem = generate(&Spec::synthetic(150, 80, 200, 1)).expect("generated");
+        problem.policy.budget = None;
+        let prep = prepare(&problem);
+        let model = build(&prep, Formulation::Columns, Integrality::Choices);
+        let start = start_values(&prep, &model, &greedy::pair_days(&prep));
+        let options = SolveOptions { time_limit: Some(120.0), mip_gap: Some(0.01) };
+        let outcome = run(&prep, &model, &options, start, true).expect("solves");
+        assert!(outcome.gap <= 0.01, "gap {}", outcome.gap);
+        assert_eq!(outcome.status, SolveStatus::Feasible);
+        // Once within the gap, the last tier was left as it stood, not
+        // searched until the time limit.
+        assert!(outcome.stages.iter().all(|s| s.name != "tier 4"), "{:?}", outcome.stages);
+        assert!(outcome.stages.iter().any(|s| s.name == "tier 2"), "{:?}", outcome.stages);
+    }
 }
