@@ -398,8 +398,8 @@ pub fn improve(prep: &Prepared<'_>, start: &[Vec<u32>], bound: f64) -> (Vec<Vec<
             kept = (search.serving.clone(), search.members.clone(), search.value.clone());
         } else {
             (search.serving, search.members, search.value) = kept.clone();
-            let all: Vec<usize> = (0..prep.capacity.len()).collect();
-            search.touch(&all);
+            // Every practitioner's members may have changed back.
+            search.loss.fill(None);
         }
     }
     (search.serving, search.members, search.value) = kept;
