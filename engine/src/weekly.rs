@@ -17,8 +17,8 @@ use bridges_schemas::events::{
     PractitionerRegistered, SchoolRegistered, SupportRequested,
 };
 use bridges_schemas::{Period, RequestId};
-use bridges_worker::brokerage::generate::Spec;
 use bridges_worker::common::{SolveOptions, sha256_hex};
+use bridges_worker::tools::brokerage_generate::Spec;
 use chrono::{DateTime, Utc};
 use futures::future::try_join_all;
 use uuid::Uuid;
@@ -147,7 +147,7 @@ pub fn render(outcome: &WeeklyOutcome, data_dir: &std::path::Path) -> String {
         outcome.appended,
         if outcome.appended == 0 { " (week already recorded: same plan)" } else { "" },
     );
-    text.push_str(&bridges_worker::brokerage::report::table(
+    text.push_str(&bridges_worker::tools::report::table(
         &outcome.problem,
         &outcome.plan,
         &outcome.greedy,
@@ -180,7 +180,7 @@ fn generate_intake(
         la: request.gias.as_ref().map(|_| config.la_code),
         single_practitioner: config.brokerage_policy.single_practitioner,
     };
-    let mut problem = bridges_worker::brokerage::generate::generate(&spec)
+    let mut problem = bridges_worker::tools::brokerage_generate::generate(&spec)
         .map_err(|e| WeeklyError::Intake(format!("{e:#}")))?;
     for r in &mut problem.requests {
         r.id = RequestId(format!("{}-{}", request.week, r.id));

@@ -33,18 +33,18 @@ async fn verify_export_import_from_the_command_line() {
     let good = log.raw_for_test(4).expect("raw").expect("present");
     log.close().await.expect("close");
 
-    let out = bridges(&a, &["verify"]);
+    let out = bridges(&a, &["log", "verify"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).starts_with("ok: 6 events verified"), "{}", text(&out.stdout));
 
     let file = dir.path().join("log.ndjson");
-    let out = bridges(&a, &["export", "--out", file.to_str().expect("utf8 path")]);
+    let out = bridges(&a, &["log", "export", "--out", file.to_str().expect("utf8 path")]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let b = dir.path().join("b");
-    let out = bridges(&b, &["import", file.to_str().expect("utf8 path")]);
+    let out = bridges(&b, &["log", "import", file.to_str().expect("utf8 path")]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out_a = bridges(&a, &["verify"]);
-    let out_b = bridges(&b, &["verify"]);
+    let out_a = bridges(&a, &["log", "verify"]);
+    let out_b = bridges(&b, &["log", "verify"]);
     assert_eq!(text(&out_a.stdout), text(&out_b.stdout), "same count and head hash");
 
     // Tamper with position 4: verify names it and fails.
@@ -54,7 +54,7 @@ async fn verify_export_import_from_the_command_line() {
     bad[at] ^= 0x20;
     log.corrupt_for_test(4, &bad).expect("tamper");
     log.close().await.expect("close");
-    let out = bridges(&a, &["verify"]);
+    let out = bridges(&a, &["log", "verify"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).starts_with("broken at position 4"), "{}", text(&out.stdout));
 
@@ -63,7 +63,7 @@ async fn verify_export_import_from_the_command_line() {
     let last = log.raw_for_test(6).expect("raw").expect("present");
     log.corrupt_for_test(6, &last[..last.len() / 2]).expect("tamper");
     log.close().await.expect("close");
-    let out = bridges(&b, &["verify"]);
+    let out = bridges(&b, &["log", "verify"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).starts_with("broken at position 6"), "{}", text(&out.stdout));
 
@@ -75,11 +75,11 @@ async fn verify_export_import_from_the_command_line() {
     let bad_file = dir.path().join("bad.ndjson");
     std::fs::write(&bad_file, edited.join("\n")).expect("write");
     let c = dir.path().join("c");
-    let out = bridges(&c, &["import", bad_file.to_str().expect("utf8 path")]);
+    let out = bridges(&c, &["log", "import", bad_file.to_str().expect("utf8 path")]);
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert!(err.contains("line 2") && err.contains("type_version"), "{err}");
-    let out = bridges(&c, &["verify"]);
+    let out = bridges(&c, &["log", "verify"]);
     assert!(text(&out.stdout).starts_with("ok: 0 events verified"), "{}", text(&out.stdout));
 }
 

@@ -1,4 +1,4 @@
-//! Crash test: a child `bridges append-loop` appends from several tasks and
+//! Crash test: a child `bridges log append-loop` appends from several tasks and
 //! prints every acknowledgement; it is killed with SIGKILL at random moments,
 //! many times (8 by default, 40 with `CI` or `BRIDGES_SLOW`). After every kill
 //! the log is reopened and must hold every acknowledged event, in order, with
@@ -50,7 +50,7 @@ async fn acknowledged_appends_survive_sigkill_complete_and_in_order() {
     let mut acks: Vec<Ack> = Vec::new();
     for round in 0..rounds {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bridges"))
-            .args(["append-loop", "--tasks", "4", "--events-per-append", "3", "--data"])
+            .args(["log", "append-loop", "--tasks", "4", "--events-per-append", "3", "--data"])
             .arg(&data)
             .arg("--config")
             .arg(&config)

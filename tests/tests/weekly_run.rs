@@ -59,11 +59,13 @@ fn a_weekly_run_records_solves_and_is_idempotent() {
     assert_eq!(appended(&second), 0, "the same week appends nothing:\n{second}");
     assert_eq!(without_timings(&first), without_timings(&second));
 
-    let verify = run(Command::new(binary("bridges")).arg("--data").arg(&data).arg("verify"));
+    let verify =
+        run(Command::new(binary("bridges")).arg("--data").arg(&data).args(["log", "verify"]));
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
 
     // The proposals in the log are the ones the report printed.
-    let export = run(Command::new(binary("bridges")).arg("--data").arg(&data).arg("export"));
+    let export =
+        run(Command::new(binary("bridges")).arg("--data").arg(&data).args(["log", "export"]));
     assert!(export.status.success());
     let lines = String::from_utf8(export.stdout).expect("utf-8");
     let proposed: Vec<serde_json::Value> = lines

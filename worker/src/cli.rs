@@ -12,6 +12,7 @@ use bridges_schemas::{Plan, Problem};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::common::{InvalidProblem, SolveError, SolveOptions, sha256_hex};
+use crate::tools::{brokerage_bench, brokerage_generate, triads_bench, triads_generate};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -114,8 +115,22 @@ pub fn run(args: Args) -> ExitCode {
         }
         Command::Generate(g) => {
             let problem = match g.kind {
-                Kind::Brokerage => crate::brokerage::generate(&g).map(Problem::Brokerage),
-                Kind::Triads => crate::triads::generate(&g).map(Problem::Triads),
+                Kind::Brokerage => {
+                    let spec = brokerage_generate::Spec {
+                        schools: g.schools,
+                        practitioners: g.practitioners,
+                        requests: g.requests,
+                        seed: g.seed,
+                        gias: g.gias.clone(),
+                        la: g.la,
+                        single_practitioner: g.single_practitioner,
+                    };
+                    brokerage_generate::generate(&spec).map(Problem::Brokerage)
+                }
+                Kind::Triads => {
+                    triads_generate::generate(g.schools, g.seed, g.gias.as_deref(), g.la)
+                        .map(Problem::Triads)
+                }
             };
             match problem
                 .and_then(|p| write_json(g.out.as_deref(), &p).map_err(anyhow::Error::from))
@@ -126,8 +141,8 @@ pub fn run(args: Args) -> ExitCode {
         }
         Command::Bench { kind, quick } => {
             let result = match kind {
-                Kind::Brokerage => crate::brokerage::bench(quick),
-                Kind::Triads => crate::triads::bench(quick),
+                Kind::Brokerage => brokerage_bench::run(quick),
+                Kind::Triads => triads_bench::run(quick),
             };
             match result {
                 Ok(()) => ExitCode::SUCCESS,

@@ -6,4 +6,5 @@ pub mod brokerage;
 pub mod cli;
 pub mod common;
 pub mod gias;
+pub mod tools;
 pub mod triads;

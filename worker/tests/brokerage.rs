@@ -5,9 +5,9 @@
 
 use bridges_schemas::brokerage::{BrokeragePlan, BrokerageProblem, UnmetReason};
 use bridges_schemas::common::SolveStatus;
-use bridges_worker::brokerage::generate::{Spec, generate};
 use bridges_worker::brokerage::{Formulation, check, greedy, solve, solve_with};
 use bridges_worker::common::{SolveError, SolveOptions};
+use bridges_worker::tools::brokerage_generate::{Spec, generate};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -467,7 +467,7 @@ fn la_scale_beats_or_equals_greedy_and_both_are_feasible() {
     assert_eq!(plan.status, SolveStatus::Optimal);
     assert!(plan.coverage >= g.coverage);
     // The report names the comparison.
-    let text = bridges_worker::brokerage::report::table(&p, &plan, &g);
+    let text = bridges_worker::tools::report::table(&p, &plan, &g);
     assert!(text.contains("plan - greedy"));
 }
 

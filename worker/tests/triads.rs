@@ -11,7 +11,8 @@ use bridges_schemas::triads::{
 };
 use bridges_schemas::{Period, Phase, SameTrust, Urn};
 use bridges_worker::common::SolveOptions;
-use bridges_worker::triads::{check, enumerate, generate, solve};
+use bridges_worker::tools::triads_generate as generate;
+use bridges_worker::triads::{check, enumerate, solve};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

@@ -410,7 +410,7 @@ pub fn improve(prep: &Prepared<'_>, start: &[Vec<u32>], bound: f64) -> (Vec<Vec<
 mod tests {
     use super::*;
     use crate::brokerage::candidates::prepare;
-    use crate::brokerage::generate::{Spec, generate};
+    use crate::tools::brokerage_generate::{Spec, generate};
     use bridges_schemas::brokerage::BrokerageProblem;
 
     /// A generated LA-scale week under rule 8, without its budget.

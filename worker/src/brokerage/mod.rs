@@ -1,10 +1,11 @@
 //! The brokerage matching model: validates a problem, screens candidate
 //! pairs, bounds it with the transportation relaxation (a lexicographic
 //! max-flow), builds the MILP (good_lp) and solves it on HiGHS, then extracts
-//! and explains the plan. Also the greedy baseline, the independent checker,
-//! the instance generator, the benchmark and the readable report.
+//! and explains the plan. Also the greedy baseline and the independent
+//! checker. (The instance generator, the benchmark and the readable report
+//! are callers of this module and live in `crate::tools`.)
 //!
-//! The pipeline (measured, see `bench.rs`):
+//! The pipeline (measured, see `tools/brokerage_bench.rs`):
 //! 1. max-flow relaxation (rule 8, budget and pin lower bounds dropped): the
 //!    bound on primary coverage, and a guide for a best-fit greedy plan;
 //! 2. up to [`FULL_MODEL_PAIRS`] candidate pairs: the exact column model over
@@ -26,17 +27,14 @@
 //!
 //! It does not read files or speak NATS: `cli.rs` and the engine do.
 
-pub mod bench;
 pub mod candidates;
 pub mod check;
 pub mod explain;
 pub mod extract;
 pub mod flow;
-pub mod generate;
 pub mod greedy;
 pub mod local;
 pub mod model;
-pub mod report;
 pub mod solver;
 pub mod validate;
 
@@ -313,16 +311,6 @@ pub fn relaxation_bound(problem: &BrokerageProblem) -> Result<[f64; 4], SolveErr
     validate::validate(problem)?;
     let prep = prepare(problem);
     Ok(flow::lexicographic_max_flow(&prep).0.map(f64::from))
-}
-
-/// Generates a realistic problem (see `bridges-worker generate --help`).
-pub fn generate(args: &crate::cli::GenerateArgs) -> anyhow::Result<BrokerageProblem> {
-    generate::generate(&generate::Spec::from_args(args))
-}
-
-/// Runs the brokerage benchmark and prints its table.
-pub fn bench(quick: bool) -> anyhow::Result<()> {
-    bench::run(quick)
 }
 
 /// Which pins alone break rule 1, 2, 6 or 8, if any.

@@ -706,9 +706,9 @@ fn quiet(model: &mut highs::Model) -> Result<(), SolveError> {
 mod tests {
     use super::*;
     use crate::brokerage::candidates::prepare;
-    use crate::brokerage::generate::{Spec, generate};
     use crate::brokerage::model::{Formulation, Integrality, build};
     use crate::brokerage::{greedy, start_values};
+    use crate::tools::brokerage_generate::{Spec, generate};
 
     #[test]
     fn tier_stages_stop_once_the_plan_is_within_the_gap() {

@@ -1,7 +1,7 @@
 //! The peer-review triads solver: validation, phase pools, candidate groups,
 //! a two-stage set-partitioning model on HiGHS (schools placed, then the
-//! secondary cost), explanations, the rota; plus the generator and the
-//! benchmark. It holds no state and does no I/O except in `generate` and `bench`.
+//! secondary cost), explanations, the rota. It holds no state and does no
+//! I/O (the generator and the benchmark live in `crate::tools`).
 //!
 //! Decomposition: pools (phases) and, inside a pool, connected components of
 //! the compatibility graph are independent, so each component is its own
@@ -26,12 +26,10 @@
 //! `status` is `optimal` only when both goals are proven over a complete
 //! enumeration; `gap` is the gap on schools placed.
 
-pub mod bench;
 pub mod check;
 pub mod enumerate;
 pub mod explain;
 pub mod extract;
-pub mod generate;
 pub mod model;
 pub mod pool;
 pub mod rota;
@@ -141,16 +139,6 @@ pub fn solve(
         solver: highs_info(options),
         seconds: started.elapsed().as_secs_f64(),
     })
-}
-
-/// Generates a realistic problem (see `bridges-worker generate --help`).
-pub fn generate(args: &crate::cli::GenerateArgs) -> anyhow::Result<TriadsProblem> {
-    generate::generate(args)
-}
-
-/// Runs the triads benchmark and prints its table.
-pub fn bench(quick: bool) -> anyhow::Result<()> {
-    bench::run(quick)
 }
 
 /// The most schools of a component of `n` placeable schools that groups of 3

@@ -12,7 +12,7 @@ use bridges_schemas::triads::TriadsProblem;
 use crate::common::SolveOptions;
 use crate::gias;
 
-use super::generate;
+use super::triads_generate as generate;
 
 /// Schools of the generated pool in the full benchmark.
 pub const LARGE_POOL: usize = 1_500;
@@ -66,9 +66,10 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
         let bytes = serde_json::to_vec(&problem).context("serialising the problem")?;
         let sha = crate::common::sha256_hex(&bytes);
         let started = Instant::now();
-        let plan = super::solve(&problem, &sha, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let plan =
+            crate::triads::solve(&problem, &sha, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
         let seconds = started.elapsed().as_secs_f64();
-        let violations = super::check::check(&problem, &plan);
+        let violations = crate::triads::check::check(&problem, &plan);
         anyhow::ensure!(violations.is_empty(), "{name}: plan breaks rules: {violations:?}");
         println!(
             "{:<40} {:>7} {:>6} {:>6} {:>6} {:>7.3}% {:>8} {:>12} {:>9.2}",

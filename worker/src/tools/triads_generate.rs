@@ -29,15 +29,21 @@ pub fn default_policy() -> TriadsPolicy {
     }
 }
 
-/// Generates a problem from the command-line arguments.
-pub fn generate(args: &crate::cli::GenerateArgs) -> anyhow::Result<TriadsProblem> {
-    match &args.gias {
+/// Generates a problem of `schools` schools: the first of a GIAS file's
+/// (optionally of one LA) when `gias` is given, else a synthetic pool.
+pub fn generate(
+    schools: usize,
+    seed: u64,
+    gias: Option<&std::path::Path>,
+    la: Option<u16>,
+) -> anyhow::Result<TriadsProblem> {
+    match gias {
         Some(path) => {
-            let mut problem = from_gias(path, args.la, None)?;
-            problem.schools.truncate(args.schools);
+            let mut problem = from_gias(path, la, None)?;
+            problem.schools.truncate(schools);
             Ok(problem)
         }
-        None => Ok(synthetic(args.schools, args.seed)),
+        None => Ok(synthetic(schools, seed)),
     }
 }
 

@@ -1,8 +1,5 @@
-//! The `bridges` subcommands: `verify`, `export`, `import`, `bench log`, and a
-//! hidden `append-loop` used by the crash test. Each arm opens the log in
-//! `--data DIR` and calls the library; errors become `anyhow` only here.
-//!
-//! To add a subcommand, add a variant to `Command` and an arm to `run`.
+//! `bridges log verify|export|import`: the event log as a whole, with no
+//! domain rules, and the hidden `append-loop` the crash test drives.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,69 +7,33 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::Utc;
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::bench;
-use crate::config::Config;
 use crate::log::{
     AppendOutcome, AppendRequest, EventLog, ExpectedVersion, LogConfig, LogError, NewEvent,
 };
-use crate::weekly;
-
-/// Bridges: event-sourced brokerage of school-to-school support.
-#[derive(Debug, Parser)]
-#[command(name = "bridges", version, about)]
-pub struct Args {
-    /// Folder of the event log (default: `data_dir` of the configuration).
-    #[arg(long, global = true, env = "BRIDGES_DATA_DIR")]
-    pub data: Option<PathBuf>,
-    /// A configuration file (default: the built-in `config/default.toml`).
-    #[arg(long, global = true, env = "BRIDGES_CONFIG")]
-    pub config: Option<PathBuf>,
-    #[command(subcommand)]
-    pub command: Command,
-}
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
-    /// The main job: a weekly matching run on the embedded default (no NATS):
-    /// record the week's intake, snapshot the log, solve, record the proposals,
-    /// print the plan.
-    Weekly {
-        /// ISO week label such as 2026-W48 (default: this week).
-        #[arg(long)]
-        week: Option<String>,
-        /// GIAS-format CSV of real schools (default: ../shared/data/hillingdon_ealing_schools.csv when present).
-        #[arg(long)]
-        gias: Option<PathBuf>,
-        /// Generate the borough's schools instead of reading GIAS.
-        #[arg(long)]
-        synthetic: bool,
-        /// Also write the problem document the run solved (for `bridges-worker solve`).
-        #[arg(long)]
-        save_problem: Option<PathBuf>,
-        /// Also write the plan document.
-        #[arg(long)]
-        save_plan: Option<PathBuf>,
-    },
+pub enum LogCommand {
     /// Check the hash chain and indexes; report the first broken position.
+    ///
+    /// Example: bridges --data bridges-data log verify
     Verify,
     /// Write the log as NDJSON (stdout without --out).
+    ///
+    /// Example: bridges log export --out log.ndjson
     Export {
         #[arg(long)]
         out: Option<PathBuf>,
     },
     /// Load an NDJSON export into an empty log; checks every line first.
+    ///
+    /// Example: bridges --data restored log import log.ndjson
     Import {
         /// The NDJSON file.
         file: PathBuf,
-    },
-    /// Benchmarks.
-    Bench {
-        #[command(subcommand)]
-        what: BenchCommand,
     },
     /// Crash-test helper: appends in a loop and prints `ack FIRST LAST TASK SEQ`
     /// per acknowledged append.
@@ -85,69 +46,18 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Durable append throughput and latency, replay speed, memory and disk use.
-    Log(bench::LogBenchOptions),
-}
-
-/// Runs one subcommand to completion.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(run_async(args))
-}
-
-async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
-    let config = Config::load(args.config.as_deref())?;
-    let data = args.data.clone().unwrap_or_else(|| config.data_dir.clone());
-    let log_config = || {
-        let mut c = LogConfig::new(&data);
-        c.cache_capacity = config.cache_capacity_bytes;
-        c.max_group_events = config.max_batch;
-        c.index_lag = config.index_lag;
-        c
-    };
+/// Runs one `bridges log` command on the log configured by `config`.
+pub async fn run(command: LogCommand, config: &LogConfig) -> anyhow::Result<ExitCode> {
+    let data = config.dir.clone();
     let open = || {
-        EventLog::open(log_config())
+        EventLog::open(config.clone())
             .with_context(|| format!("opening the log in {}", data.display()))
     };
-    match args.command {
-        Command::Weekly { week, gias, synthetic, save_problem, save_plan } => {
-            let now = Utc::now();
-            let gias = if synthetic {
-                None
-            } else {
-                gias.or_else(|| {
-                    let shared = PathBuf::from("../shared/data/hillingdon_ealing_schools.csv");
-                    shared.exists().then_some(shared)
-                })
-            };
-            let request = weekly::WeeklyRequest {
-                week: week.unwrap_or_else(|| weekly::week_of(now)),
-                gias,
-                now,
-            };
-            let log = open()?;
-            let outcome = weekly::run(&log, &config, &request).await;
-            log.close().await?;
-            let outcome = outcome?;
-            if let Some(path) = save_problem {
-                let problem = bridges_schemas::Problem::Brokerage(outcome.problem.clone());
-                std::fs::write(&path, serde_json::to_vec_pretty(&problem)?)
-                    .with_context(|| format!("writing {}", path.display()))?;
-            }
-            if let Some(path) = save_plan {
-                let plan = bridges_schemas::Plan::Brokerage(outcome.plan.clone());
-                std::fs::write(&path, serde_json::to_vec_pretty(&plan)?)
-                    .with_context(|| format!("writing {}", path.display()))?;
-            }
-            print!("{}", weekly::render(&outcome, &data));
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Verify => {
+    match command {
+        LogCommand::Verify => {
             // A corrupt last record stops the log from opening (the writer
             // cannot extend a chain it cannot read): report it like verify would.
-            let log = match EventLog::open(log_config()) {
+            let log = match EventLog::open(config.clone()) {
                 Err(LogError::Corrupt { position, reason }) => {
                     println!("broken at position {position}: {reason}");
                     return Ok(ExitCode::from(1));
@@ -173,7 +83,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Export { out } => {
+        LogCommand::Export { out } => {
             let log = open()?;
             let n = match out {
                 Some(path) => {
@@ -189,7 +99,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             eprintln!("exported {n} events");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { file } => {
+        LogCommand::Import { file } => {
             let log = open()?;
             let n = log.import_ndjson(&file).await;
             log.close().await?;
@@ -197,11 +107,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             println!("imported {n} events");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { what: BenchCommand::Log(opts) } => {
-            bench::run_log_bench(&data, &opts).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::AppendLoop { tasks, events_per_append } => {
+        LogCommand::AppendLoop { tasks, events_per_append } => {
             append_loop(open()?, tasks, events_per_append).await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -21,8 +21,6 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::cli::GenerateArgs;
-
 /// The six half-terms of the academic year 2026/27.
 pub const PERIODS: [&str; 6] =
     ["2026-AU1", "2026-AU2", "2027-SP1", "2027-SP2", "2027-SU1", "2027-SU2"];
@@ -53,18 +51,6 @@ pub struct Spec {
 }
 
 impl Spec {
-    pub fn from_args(args: &GenerateArgs) -> Self {
-        Self {
-            schools: args.schools,
-            practitioners: args.practitioners,
-            requests: args.requests,
-            seed: args.seed,
-            gias: args.gias.clone(),
-            la: args.la,
-            single_practitioner: args.single_practitioner,
-        }
-    }
-
     /// A synthetic instance of the given size.
     pub fn synthetic(schools: usize, practitioners: usize, requests: usize, seed: u64) -> Self {
         Self {

@@ -16,9 +16,9 @@ use anyhow::Context as _;
 use bridges_schemas::brokerage::{Assignment, BrokeragePlan, BrokerageProblem};
 use bridges_schemas::common::SolveStatus;
 
-use super::candidates::{prepare, score};
-use super::generate::{Spec, generate};
-use super::{Formulation, check, relaxation_bound, solve_with};
+use super::brokerage_generate::{Spec, generate};
+use crate::brokerage::candidates::{prepare, score};
+use crate::brokerage::{Formulation, check, relaxation_bound, solve_with};
 use crate::common::SolveOptions;
 
 /// Runs the benchmark and prints its table.
@@ -40,7 +40,7 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
         la_plan = Some(solved);
     }
     let la_solved = la_plan.context("three LA solves ran")?;
-    let la_greedy = super::greedy(&la)?;
+    let la_greedy = crate::brokerage::greedy(&la)?;
     let la_bigm = solve_with(&la, "bench", &la_opts, Formulation::BigM)?;
     let la_cpsat = cpsat(&la, 10.0, None);
     la_times.sort_by(f64::total_cmp);
@@ -104,7 +104,7 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
     let ours = solve_with(&big, "bench", &opts, Formulation::Columns)?;
     let rss = peak_rss_kib();
     let relax = relaxation_bound(&big)?;
-    let big_greedy = super::greedy(&big)?;
+    let big_greedy = crate::brokerage::greedy(&big)?;
     let bigm_opts =
         SolveOptions { time_limit: Some(if quick { 20.0 } else { 60.0 }), mip_gap: Some(0.005) };
     let bigm = solve_with(&big, "bench", &bigm_opts, Formulation::BigM)?;
@@ -327,7 +327,7 @@ fn cpsat(problem: &BrokerageProblem, time_limit: f64, gap: Option<f64>) -> Resul
         serde_json::from_value(v["assignments"].clone()).map_err(|e| e.to_string())?;
     // Judge CP-SAT's plan with the same checker (rules 1 to 8 only).
     let prep = prepare(problem);
-    let (coverage, cost) = super::extract::coverage_and_cost(&prep, &assignments);
+    let (coverage, cost) = crate::brokerage::extract::coverage_and_cost(&prep, &assignments);
     let plan = BrokeragePlan {
         assignments,
         unmet: Vec::new(),
