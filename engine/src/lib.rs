@@ -6,9 +6,15 @@
 //! the main job, `book` the brokerage read model it cuts snapshots from.
 
 pub mod bench;
-pub mod book;
 pub mod cli;
 pub mod config;
+pub mod domain;
+pub mod handle;
+pub mod keys;
 pub mod log;
+pub mod matching;
+pub mod planning;
 pub mod projection;
+pub mod render;
+pub mod rules;
 pub mod weekly;

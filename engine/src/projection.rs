@@ -84,6 +84,19 @@ impl<P: Projection> Projector<P> {
         &self.state
     }
 
+    /// The state and the last position folded in, to keep current by hand
+    /// (the command handler applies events as it appends them).
+    pub fn into_parts(self) -> (P, Position) {
+        (self.state, self.position)
+    }
+
+    /// Writes a checkpoint of `state` as of `position` (through the writer).
+    pub async fn save(log: &EventLog, state: &P, position: Position) -> Result<(), LogError> {
+        let mut bytes = position.0.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&state.encode_state());
+        log.put_checkpoint(P::NAME, bytes).await
+    }
+
     /// The last position folded in.
     pub fn position(&self) -> Position {
         self.position
@@ -165,6 +178,7 @@ pub struct Overview {
     pub requested_days: u64,
     /// Assignment id -> status (`proposed`, `accepted`, `declined`).
     pub assignments: BTreeMap<String, String>,
+    /// Half days of visits recorded (corrections and voids not netted).
     pub delivered_days: u64,
     /// Events that did not decode as a domain event (unknown type or version).
     pub unreadable: u64,
@@ -180,25 +194,23 @@ impl Projection for Overview {
         };
         match ev {
             DomainEvent::SchoolRegistered(_) => self.schools += 1,
-            DomainEvent::PractitionerRegistered(p) => {
+            DomainEvent::PractitionerDesignated(p) => {
                 self.practitioners.insert(p.practitioner.0, p.day_rate);
             }
             DomainEvent::SupportRequested(r) => {
                 self.requested_days += r.days.values().map(|&d| u64::from(d)).sum::<u64>();
             }
             DomainEvent::AssignmentProposed(a) => {
-                self.assignments.insert(a.assignment, "proposed".into());
+                self.assignments.insert(a.assignment.0, "proposed".into());
             }
             DomainEvent::AssignmentAccepted(a) => {
-                self.assignments.insert(a.assignment, "accepted".into());
+                self.assignments.insert(a.assignment.0, "accepted".into());
             }
             DomainEvent::AssignmentDeclined(a) => {
-                self.assignments.insert(a.assignment, "declined".into());
+                self.assignments.insert(a.assignment.0, "declined".into());
             }
-            DomainEvent::DaysDelivered(d) => self.delivered_days += u64::from(d.days),
-            DomainEvent::AvailabilityDeclared(_)
-            | DomainEvent::ConflictDeclared(_)
-            | DomainEvent::MatchingRunCompleted(_) => {}
+            DomainEvent::VisitRecorded(v) => self.delivered_days += u64::from(v.half_days),
+            _ => {}
         }
     }
 

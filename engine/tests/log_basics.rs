@@ -7,7 +7,7 @@
 mod common;
 
 use bridges_engine::log::{AppendOutcome, ExpectedVersion, LogError, NewEvent, Position, Version};
-use bridges_schemas::events::{DomainEvent, PractitionerRegistered};
+use bridges_schemas::events::{DomainEvent, PractitionerDesignated};
 use bridges_schemas::{Designation, Phase};
 use common::*;
 use uuid::Uuid;
@@ -92,13 +92,14 @@ async fn invalid_input_is_a_typed_error_and_writes_nothing() {
     assert!(matches!(&err, LogError::Invalid { field, .. } if field == "events[0].payload"));
 
     // A domain event failing its own validation never becomes a NewEvent.
-    let bad_practitioner = DomainEvent::PractitionerRegistered(PractitionerRegistered {
+    let bad_practitioner = DomainEvent::PractitionerDesignated(PractitionerDesignated {
         practitioner: "sle-1".into(),
-        designation: Designation::Sle,
+        title: Designation::Sle,
         home_urn: bridges_schemas::Urn(12),
         specialisms: vec!["maths".into()],
         phases: vec![Phase::Primary],
         day_rate: 350,
+        personal: None,
     });
     let err = NewEvent::from_domain(&bad_practitioner, Uuid::nil()).expect_err("bad urn");
     assert!(matches!(&err, LogError::InvalidEvent(e) if e.field == "home_urn" && e.value == "12"));
@@ -211,11 +212,11 @@ async fn a_stored_v1_event_is_read_as_v2() {
     let stored = log.get(Position(1)).expect("read").expect("present");
     assert_eq!((stored.type_name.as_str(), stored.type_version), ("PractitionerRegistered", 1));
     assert_eq!(stored.payload, v1_text.trim().as_bytes(), "stored v1 bytes are kept as written");
-    let DomainEvent::PractitionerRegistered(p) = stored.domain_event().expect("upcast") else {
-        panic!("not a PractitionerRegistered");
+    let DomainEvent::PractitionerDesignated(p) = stored.domain_event().expect("upcast") else {
+        panic!("not upcast to PractitionerDesignated");
     };
     assert_eq!(p.practitioner.as_str(), "lle-4");
-    assert_eq!(p.designation, Designation::Lle);
+    assert_eq!(p.title, Designation::Lle);
     assert_eq!(p.day_rate, 450, "v1 LLEs get the typical LLE rate");
     assert_eq!(p.phases, Phase::ALL.to_vec(), "v1 practitioners were not limited by phase");
     assert_eq!(p.specialisms.len(), 2);

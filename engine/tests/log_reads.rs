@@ -12,7 +12,7 @@ use bridges_engine::projection::{
     Overview, Projector, RebuildCheck, TypeCounts, check_rebuild, state_at,
 };
 use bridges_schemas::events::{
-    AssignmentAccepted, AssignmentProposed, DaysDelivered, DomainEvent, SchoolRegistered,
+    AssignmentAccepted, AssignmentProposed, DomainEvent, SchoolRegistered, VisitRecorded,
 };
 use bridges_schemas::{Phase, Urn};
 use common::*;
@@ -97,6 +97,7 @@ async fn brokerage_story(log: &bridges_engine::log::EventLog) {
             trust: None,
             easting: 507_000.0,
             northing: 182_000.5,
+            pupils: None,
         })
     };
     for urn in [102_400, 102_401, 102_402] {
@@ -112,20 +113,23 @@ async fn brokerage_story(log: &bridges_engine::log::EventLog) {
     for k in 0..30u32 {
         let id = format!("asg-{k}");
         let mut evs = vec![DomainEvent::AssignmentProposed(AssignmentProposed {
-            assignment: id.clone(),
-            run: "run-1".into(),
+            assignment: id.as_str().into(),
+            run: None,
             request: format!("req-{k}").as_str().into(),
             practitioner: "sle-1".into(),
             days: [("2026-AU1".into(), 2)].into_iter().collect(),
+            answer_by: None,
         })];
         if k % 2 == 0 {
             evs.push(DomainEvent::AssignmentAccepted(AssignmentAccepted {
-                assignment: id.clone(),
+                assignment: id.as_str().into(),
             }));
-            evs.push(DomainEvent::DaysDelivered(DaysDelivered {
-                assignment: id.clone(),
-                period: "2026-AU1".into(),
-                days: 1,
+            evs.push(DomainEvent::VisitRecorded(VisitRecorded {
+                assignment: id.as_str().into(),
+                visit: "v1".into(),
+                on: chrono::NaiveDate::from_ymd_opt(2026, 9, 14).expect("date"),
+                half_days: 1,
+                note: None,
             }));
         }
         let req = AppendRequest {

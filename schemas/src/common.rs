@@ -47,6 +47,7 @@ macro_rules! string_id {
         }
     };
 }
+pub(crate) use string_id;
 
 string_id!(
     /// A practitioner (system leader) id, for example `sle-17`.

@@ -6,10 +6,13 @@
 //! for domain types.
 
 pub mod brokerage;
+pub mod commands;
 pub mod common;
 pub mod events;
+pub mod inspection;
 pub mod json_schema;
 pub mod triads;
+pub mod vocab;
 
 pub use common::{Designation, NeedArea, Period, Phase, PractitionerId, RequestId, SameTrust, Urn};
 

@@ -53,7 +53,7 @@ fn a_weekly_run_records_solves_and_is_idempotent() {
     let first = weekly(&data, &config);
     assert!(appended(&first) > 24, "intake and run are recorded:\n{first}");
     assert!(first.contains("Proposals by school"), "{first}");
-    assert!(first.contains("projection rebuilt from zero equals the live one"), "{first}");
+    assert!(first.contains("domain state rebuilt from zero equals the live one"), "{first}");
 
     let second = weekly(&data, &config);
     assert_eq!(appended(&second), 0, "the same week appends nothing:\n{second}");

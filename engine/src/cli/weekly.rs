@@ -9,6 +9,8 @@ use chrono::Utc;
 
 use crate::config::Config;
 use crate::log::EventLog;
+use crate::handle::Engine;
+use crate::keys::KeyStore;
 use crate::weekly;
 
 #[derive(Debug, clap::Args)]
@@ -47,21 +49,37 @@ pub async fn run(
             shared.exists().then_some(shared)
         })
     };
-    let request =
-        weekly::WeeklyRequest { week: week.unwrap_or_else(|| weekly::week_of(now)), gias, now };
-    let outcome = weekly::run(&log, config, &request).await;
-    log.close().await?;
+    let week = week.unwrap_or_else(|| weekly::week_of(now));
+    let at = weekly::monday_of(&week)
+        .ok_or_else(|| anyhow::anyhow!("--week {week:?}: not an ISO week such as 2026-W48"))?;
+    let request = weekly::WeeklyRequest { week, gias, now: at };
+    let keys = KeyStore::open(keys_dir(data))
+        .with_context(|| format!("opening the key store beside {}", data.display()))?;
+    let engine = Engine::open(log, crate::rules::rules(config), keys).await?;
+    let outcome = weekly::run(&engine, config, &request).await;
+    engine.close().await?;
     let outcome = outcome?;
-    if let Some(path) = save_problem {
-        let problem = bridges_schemas::Problem::Brokerage(outcome.problem.clone());
-        std::fs::write(&path, serde_json::to_vec_pretty(&problem)?)
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
-    if let Some(path) = save_plan {
-        let plan = bridges_schemas::Plan::Brokerage(outcome.plan.clone());
-        std::fs::write(&path, serde_json::to_vec_pretty(&plan)?)
-            .with_context(|| format!("writing {}", path.display()))?;
+    if let Some((problem, plan)) = &outcome.solved {
+        if let Some(path) = save_problem {
+            let problem = bridges_schemas::Problem::Brokerage(problem.clone());
+            std::fs::write(&path, serde_json::to_vec_pretty(&problem)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        if let Some(path) = save_plan {
+            let plan = bridges_schemas::Plan::Brokerage(plan.clone());
+            std::fs::write(&path, serde_json::to_vec_pretty(&plan)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
     }
     print!("{}", weekly::render(&outcome, data));
+    for r in &outcome.refused {
+        eprintln!("refused: {r}");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The key store of a data folder: beside it, never inside (DESIGN.md section 9).
+pub fn keys_dir(data: &Path) -> PathBuf {
+    let name = data.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "bridges-data".into());
+    data.with_file_name(format!("{name}-keys"))
 }

@@ -11,6 +11,7 @@
 
 mod chain;
 mod keys;
+mod multi_shim;
 mod ndjson;
 mod read;
 mod record;
@@ -29,6 +30,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 pub use chain::VerifyReport;
+pub use multi_shim::{MultiAppendOutcome, MultiAppendRequest, StreamAppend};
 pub(crate) use store::RawBaseline;
 pub use subscribe::{CHUNK as SUBSCRIBE_CHUNK, Subscription};
 pub use writer::DEFAULT_INDEX_LAG;

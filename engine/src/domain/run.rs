@@ -1,0 +1,195 @@
+//! Deciding a matching run's record: a plan solved at one log position is
+//! recorded later, so only what still holds then becomes a proposal (the
+//! request still open and asking, the practitioner still active, free and
+//! not declined since); the rest is listed as dropped, with why. A run's
+//! events are its start, its unmet requests in parts, one proposal per
+//! assignment (each in its own stream) and its completion, which is what
+//! makes its proposals count. A run left without it is discarded.
+
+use bridges_schemas::commands::{DiscardRun, RecordRun, Rejection, RejectionCode};
+use bridges_schemas::events::{
+    AssignmentProposed, DaysPerPeriod, DomainEvent, DroppedProposal, MatchingRunCompleted,
+    MatchingRunDiscarded, MatchingRunStarted, TierFigures, UnmetRecord, UnmetRecorded,
+};
+use bridges_schemas::common::SolveStatus;
+use bridges_schemas::vocab::AssignmentId;
+use sha2::{Digest, Sha256};
+
+use super::assignment::{answer_by, ineligible, same_pair};
+use super::state::RequestStatus;
+use super::{Context, State, check_id, reject};
+
+/// Unmet requests per `UnmetRecorded` part (keeps each event far below the
+/// log's payload limit).
+pub const UNMET_PER_PART: usize = 40;
+
+/// Longest run id (assignment ids `<run>-a<n>` must stay within 64).
+pub const MAX_RUN_ID: usize = 40;
+
+/// Record a run's plan, keeping what still holds.
+pub fn record(state: &State, c: &RecordRun, ctx: &Context<'_>) -> Result<Vec<DomainEvent>, Rejection> {
+    check_id("run", c.run.as_str(), MAX_RUN_ID)?;
+    if state.runs.contains_key(&c.run) {
+        return Err(reject(RejectionCode::Duplicate, "run", &c.run, "this run is already recorded"));
+    }
+    if c.problem_sha256.len() != 64 || !c.problem_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(reject(RejectionCode::Invalid, "problem_sha256", &c.problem_sha256, "64 hex digits"));
+    }
+    let mut events = vec![DomainEvent::MatchingRunStarted(MatchingRunStarted {
+        run: c.run.clone(),
+        as_of_position: c.as_of_position,
+        problem_sha256: c.problem_sha256.clone(),
+        periods: c.periods.clone(),
+        trigger: c.trigger,
+    })];
+    let unmet: Vec<UnmetRecord> = c
+        .plan
+        .unmet
+        .iter()
+        .map(|u| UnmetRecord {
+            request: u.request.clone(),
+            days: u.days.clone(),
+            reason: u.reason,
+            detail: u.detail.clone(),
+            counterfactual: u.counterfactual.clone(),
+        })
+        .collect();
+    for part in unmet.chunks(UNMET_PER_PART) {
+        events.push(DomainEvent::UnmetRecorded(UnmetRecorded { run: c.run.clone(), unmet: part.to_vec() }));
+    }
+    let mut dropped = Vec::new();
+    let mut proposals = 0u32;
+    // Days this record proposes, per practitioner and half-term (the plan's
+    // own proposals count against the capacity the later ones see).
+    let mut taking: std::collections::BTreeMap<(bridges_schemas::PractitionerId, bridges_schemas::Period), u32> =
+        Default::default();
+    for a in &c.plan.assignments {
+        let drop = |reason: String| DroppedProposal {
+            request: a.request.clone(),
+            practitioner: a.practitioner.clone(),
+            reason,
+        };
+        let held = |period: &bridges_schemas::Period| -> u32 {
+            state
+                .assignments_of(&a.request)
+                .filter(|x| x.holds_days() && same_pair(x, &a.request, &a.practitioner))
+                .map(|x| x.days.get(period).copied().unwrap_or(0))
+                .sum()
+        };
+        let new: DaysPerPeriod = a
+            .days
+            .iter()
+            .filter(|(p, _)| !ctx.rules.calendar.has_ended(p, ctx.today()))
+            .map(|(p, d)| (p.clone(), d.saturating_sub(held(p))))
+            .filter(|(_, d)| *d > 0)
+            .collect();
+        if new.is_empty() {
+            continue; // Its days are pins already held (or have ended).
+        }
+        let Some(r) = state.requests.get(&a.request) else {
+            dropped.push(drop("the request is unknown".into()));
+            continue;
+        };
+        if r.status != RequestStatus::Open {
+            dropped.push(drop("the request was withdrawn or closed since".into()));
+            continue;
+        }
+        let Some(p) = state.practitioners.get(&a.practitioner) else {
+            dropped.push(drop("the practitioner is unknown".into()));
+            continue;
+        };
+        if p.withdrawn || p.erased {
+            dropped.push(drop("the practitioner withdrew since".into()));
+            continue;
+        }
+        if state.declined_by(&r.id).contains(&p.id) {
+            dropped.push(drop("the practitioner declined this request".into()));
+            continue;
+        }
+        if let Some(why) = ineligible(state, r, p, &new, ctx) {
+            dropped.push(drop(why));
+            continue;
+        }
+        if ctx.rules.policy.single_practitioner
+            && state.assignments_of(&r.id).any(|x| x.holds_days() && x.practitioner != p.id)
+        {
+            dropped.push(drop("another practitioner holds days on the request since".into()));
+            continue;
+        }
+        let over_request = new.iter().find(|(period, d)| {
+            let asked = r.days.get(*period).copied().unwrap_or(0);
+            let held_all: u32 = state
+                .assignments_of(&r.id)
+                .filter(|x| x.holds_days())
+                .map(|x| x.days.get(*period).copied().unwrap_or(0))
+                .sum();
+            held_all + **d > asked
+        });
+        if let Some((period, _)) = over_request {
+            dropped.push(drop(format!("the request no longer asks for those days in {period}")));
+            continue;
+        }
+        let over_capacity = new.iter().find(|(period, d)| {
+            let capacity = p.capacity.get(*period).copied().unwrap_or(0);
+            let already = taking.get(&(p.id.clone(), (*period).clone())).copied().unwrap_or(0);
+            state.held_days(&p.id, period) + already + **d > capacity
+        });
+        if let Some((period, _)) = over_capacity {
+            dropped.push(drop(format!("the practitioner's days in {period} were taken since")));
+            continue;
+        }
+        for (period, d) in &new {
+            *taking.entry((p.id.clone(), period.clone())).or_default() += d;
+        }
+        proposals += 1;
+        events.push(DomainEvent::AssignmentProposed(AssignmentProposed {
+            assignment: AssignmentId(format!("{}-a{proposals}", c.run)),
+            request: r.id.clone(),
+            practitioner: p.id.clone(),
+            days: new,
+            run: Some(c.run.clone()),
+            answer_by: Some(answer_by(ctx)),
+        }));
+    }
+    let plan_json = serde_json::to_vec(&c.plan).expect("a plan serializes");
+    let tiers = (0..4)
+        .map(|t| {
+            let requested = c.requested[t];
+            let covered = c.plan.coverage[t];
+            let bound = match c.plan.status {
+                SolveStatus::Optimal => f64::from(covered),
+                _ => f64::from(requested),
+            };
+            let gap = if bound > 0.0 { ((bound - f64::from(covered)) / bound).max(0.0) } else { 0.0 };
+            TierFigures { requested, covered, bound, gap, greedy: c.greedy_coverage[t] }
+        })
+        .collect();
+    events.push(DomainEvent::MatchingRunCompleted(MatchingRunCompleted {
+        run: c.run.clone(),
+        status: c.plan.status,
+        objective: c.plan.objective,
+        bound: c.plan.bound,
+        gap: c.plan.gap,
+        seconds: c.plan.seconds,
+        tiers,
+        plan_sha256: hex::encode(Sha256::digest(&plan_json)),
+        proposals,
+        unmet: unmet.len() as u32,
+        dropped,
+    }));
+    Ok(events)
+}
+
+/// Discard a run that was started but never completed.
+pub fn discard(state: &State, c: &DiscardRun) -> Result<Vec<DomainEvent>, Rejection> {
+    let Some(run) = state.runs.get(&c.run) else {
+        return Err(reject(RejectionCode::UnknownRun, "run", &c.run, "no such run"));
+    };
+    if run.is_complete() || run.discarded {
+        return Err(reject(RejectionCode::WrongState, "run", &c.run, "this run is complete or already discarded"));
+    }
+    Ok(vec![DomainEvent::MatchingRunDiscarded(MatchingRunDiscarded {
+        run: c.run.clone(),
+        reason: c.reason.clone(),
+    })])
+}

@@ -1,0 +1,274 @@
+//! The planning snapshot: the brokerage `problem` document a matching run
+//! solves, cut from the domain state at a moment (CONTRACTS.md). Only the
+//! half-terms of the run's academic year that have not ended are planned;
+//! requests carry their full days there, practitioners their declared
+//! capacity (cut to the working days left, less leave), accepted
+//! assignments and proposals awaiting an answer are pins counted against
+//! those full figures (rule 7), every practitioner who declined a request is
+//! excluded from it (rule 9), continuity comes from history, and trust
+//! conflicts are expanded to the trust's schools. Pure.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bridges_schemas::brokerage::{
+    BrokerageProblem, Conflict, DaysByPeriod, Pin, Practitioner as ProblemPractitioner, School,
+    SupportRequest,
+};
+use bridges_schemas::vocab::{ConflictTarget, TierChoice};
+use bridges_schemas::{Period, PractitionerId, RequestId, Urn};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::domain::state::{Practitioner, RequestStatus};
+use crate::domain::{Calendar, HalfTerm, Rules, State};
+
+/// A cut problem and what a run records beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub problem: BrokerageProblem,
+    /// Days requested per tier 1..4 (full figures, pins included).
+    pub requested: [u32; 4],
+    /// The academic year planned, if the calendar has one at that moment.
+    pub year: Option<String>,
+}
+
+/// The problem a matching run at `at` solves.
+pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
+    let today = at.date_naive();
+    let cal = &rules.calendar;
+    let half_terms: Vec<&HalfTerm> = cal.planning_half_terms(today);
+    let periods: Vec<Period> = half_terms.iter().map(|h| h.label.clone()).collect();
+    let planned: BTreeSet<&Period> = periods.iter().collect();
+    let year = half_terms.first().map(|h| h.year.clone());
+
+    let active: BTreeMap<&PractitionerId, &Practitioner> = state
+        .practitioners
+        .iter()
+        .filter(|(_, p)| !p.withdrawn && !p.erased && state.schools.contains_key(&p.home_urn))
+        .collect();
+    let open_requests: BTreeSet<&RequestId> = state
+        .requests
+        .values()
+        .filter(|r| r.status == RequestStatus::Open)
+        .filter(|r| state.schools.get(&r.urn).is_some_and(|s| s.is_open()))
+        .filter(|r| r.days.keys().any(|p| planned.contains(p)))
+        .map(|r| &r.id)
+        .collect();
+
+    // Pins: days held in planned half-terms, merged per pair. Days held on
+    // a request no longer in the problem still take the practitioner's time.
+    let mut pins: BTreeMap<(&RequestId, &PractitionerId), DaysByPeriod> = BTreeMap::new();
+    let mut held_elsewhere: BTreeMap<(&PractitionerId, &Period), u32> = BTreeMap::new();
+    for a in state.assignments.values() {
+        let holds = a.holds_days() && !crate::domain::assignment::is_overdue(a, today)
+            || a.is_committed();
+        if !holds || !active.contains_key(&a.practitioner) {
+            continue;
+        }
+        for (period, d) in &a.days {
+            let Some(period) = planned.get(period).copied() else { continue };
+            if open_requests.contains(&a.request) {
+                *pins.entry((&a.request, &a.practitioner)).or_default().entry(period.clone()).or_default() +=
+                    f64::from(*d);
+            } else {
+                *held_elsewhere.entry((&a.practitioner, period)).or_default() += d;
+            }
+        }
+    }
+    let pinned_of = |p: &PractitionerId, period: &Period| -> f64 {
+        pins.iter().filter(|((_, q), _)| *q == p).map(|(_, days)| days.get(period).copied().unwrap_or(0.0)).sum()
+    };
+
+    let practitioners: Vec<ProblemPractitioner> = active
+        .values()
+        .map(|p| {
+            let mut capacity = DaysByPeriod::new();
+            for h in &half_terms {
+                let declared = p.capacity.get(&h.label).copied().unwrap_or(0);
+                let free = working_days_free(cal, p, h, today);
+                let elsewhere = held_elsewhere.get(&(&p.id, &h.label)).copied().unwrap_or(0);
+                let cap = f64::from(declared.min(free).saturating_sub(elsewhere)).max(pinned_of(&p.id, &h.label));
+                if cap > 0.0 {
+                    capacity.insert(h.label.clone(), cap);
+                }
+            }
+            let max_days = year.as_ref().and_then(|y| p.max_days.get(y)).map(|max| {
+                let ended: u32 = cal
+                    .year(year.as_ref().expect("a yearly maximum has a year"))
+                    .filter(|h| h.last < today)
+                    .map(|h| state.accepted_days(&p.id, &h.label))
+                    .sum();
+                let elsewhere: u32 =
+                    held_elsewhere.iter().filter(|((q, _), _)| *q == &p.id).map(|(_, d)| d).sum();
+                let pinned: f64 = periods.iter().map(|period| pinned_of(&p.id, period)).sum();
+                f64::from(max.saturating_sub(ended).saturating_sub(elsewhere)).max(pinned)
+            });
+            ProblemPractitioner {
+                id: p.id.clone(),
+                designation: p.title.clone(),
+                home_urn: p.home_urn,
+                specialisms: p.specialisms.clone(),
+                phases: p.phases.clone(),
+                day_rate: f64::from(p.day_rate),
+                capacity,
+                max_days,
+            }
+        })
+        .collect();
+    let in_problem: BTreeSet<&PractitionerId> = practitioners.iter().map(|p| &p.id).collect();
+
+    let mut requested = [0u32; 4];
+    let requests: Vec<SupportRequest> = open_requests
+        .iter()
+        .filter_map(|id| state.requests.get(*id))
+        .map(|r| {
+            let tier = tier_of(state, r.tier, r.urn);
+            let days: DaysByPeriod = r
+                .days
+                .iter()
+                .filter(|(p, _)| planned.contains(p))
+                .map(|(p, d)| (p.clone(), f64::from(*d)))
+                .collect();
+            requested[usize::from(tier - 1)] += days.values().map(|d| *d as u32).sum::<u32>();
+            SupportRequest {
+                id: r.id.clone(),
+                urn: r.urn,
+                need: r.need.clone(),
+                designations: r.designations.clone(),
+                priority: i64::from(tier),
+                days,
+                previous_practitioner: previous(state, &r.id).filter(|p| in_problem.contains(p)),
+            }
+        })
+        .collect();
+
+    let first = half_terms.first().map(|h| h.first);
+    let last = half_terms.last().map(|h| h.last);
+    let mut conflicts = BTreeSet::new();
+    for p in active.values() {
+        for c in p.conflicts.values() {
+            let overlaps = match (first, last) {
+                (Some(f), Some(l)) => {
+                    c.valid_from.is_none_or(|from| from <= l) && c.valid_to.is_none_or(|to| to >= f)
+                }
+                _ => false,
+            };
+            if !overlaps {
+                continue;
+            }
+            match &c.target {
+                ConflictTarget::School { urn } if state.schools.contains_key(urn) => {
+                    conflicts.insert((p.id.clone(), *urn));
+                }
+                ConflictTarget::School { .. } => {}
+                ConflictTarget::Trust { name } => {
+                    for s in state.schools.values().filter(|s| s.trust.as_deref() == Some(name.as_str())) {
+                        conflicts.insert((p.id.clone(), s.urn));
+                    }
+                }
+            }
+        }
+    }
+
+    let mut exclusions = Vec::new();
+    for r in &requests {
+        for p in state.declined_by(&r.id) {
+            if in_problem.contains(&p) {
+                exclusions.push((r.id.clone(), p));
+            }
+        }
+    }
+    let _ = &exclusions; // MERGE: exclusions go into the problem once the schema has them.
+
+    let budget = year.as_ref().and_then(|y| state.partnerships.get(y)).and_then(|p| {
+        if p.budgets.is_empty() {
+            return None;
+        }
+        let total: u64 = p.budgets.values().sum();
+        let spent_before: u64 = state
+            .assignments
+            .values()
+            .filter(|a| a.is_committed())
+            .filter_map(|a| {
+                let rate = u64::from(state.practitioners.get(&a.practitioner)?.day_rate) * 100;
+                let ended: u32 = a
+                    .days
+                    .iter()
+                    .filter(|(period, _)| {
+                        cal.half_term(period).is_some_and(|h| Some(&h.year) == year.as_ref() && h.last < today)
+                    })
+                    .map(|(_, d)| d)
+                    .sum();
+                Some(rate * u64::from(ended))
+            })
+            .sum();
+        Some(total.saturating_sub(spent_before) as f64 / 100.0)
+    });
+    let mut policy = rules.policy.clone();
+    policy.budget = budget.or(policy.budget);
+
+    let problem = BrokerageProblem {
+        periods,
+        schools: state
+            .schools
+            .values()
+            .map(|s| School {
+                urn: s.urn,
+                phase: s.phase,
+                trust: s.trust.clone(),
+                easting: s.easting,
+                northing: s.northing,
+                name: Some(s.name.clone()),
+            })
+            .collect(),
+        practitioners,
+        requests,
+        conflicts: conflicts.into_iter().map(|(practitioner, urn)| Conflict { practitioner, urn }).collect(),
+        pinned: pins
+            .into_iter()
+            .map(|((r, p), days)| Pin { request: r.clone(), practitioner: p.clone(), days })
+            .collect(),
+        policy,
+    };
+    Snapshot { problem, requested, year: year.map(|y| y.0) }
+}
+
+/// A request's tier now: fixed, or its school's risk tier (4 while it has none).
+pub fn tier_of(state: &State, tier: TierChoice, urn: Urn) -> u8 {
+    tier.fixed().unwrap_or_else(|| {
+        state.schools.get(&urn).and_then(|s| s.risk.as_ref()).and_then(|r| r.tier).unwrap_or(4)
+    })
+}
+
+/// Who should keep working with the request's school: the practitioner of
+/// its latest accepted assignment, else of the latest accepted assignment on
+/// an earlier request of the same school and need.
+pub fn previous(state: &State, request: &RequestId) -> Option<PractitionerId> {
+    let r = state.requests.get(request)?;
+    let latest = |it: &mut dyn Iterator<Item = &crate::domain::state::Assignment>| {
+        it.filter(|a| a.is_committed()).max_by_key(|a| a.accepted_at).map(|a| a.practitioner.clone())
+    };
+    latest(&mut state.assignments_of(request)).or_else(|| {
+        let mut earlier = state
+            .requests
+            .values()
+            .filter(|o| o.id != r.id && o.urn == r.urn && o.need == r.need)
+            .flat_map(|o| state.assignments_of(&o.id));
+        latest(&mut earlier)
+    })
+}
+
+/// Working days of a half-term from `today` (or its start) to its end, less
+/// the practitioner's leave.
+fn working_days_free(cal: &Calendar, p: &Practitioner, h: &HalfTerm, today: NaiveDate) -> u32 {
+    let from = h.first.max(today);
+    let all = cal.working_days(from, h.last);
+    let on_leave: u32 = p
+        .leave
+        .iter()
+        .map(|(a, b)| {
+            let (a, b) = ((*a).max(from), (*b).min(h.last));
+            cal.working_days(a, b)
+        })
+        .sum();
+    all.saturating_sub(on_leave)
+}
