@@ -151,7 +151,7 @@ impl Book {
                     .collect();
                 Some(brokerage::Practitioner {
                     id: p.practitioner.clone(),
-                    designation: p.designation,
+                    designation: p.designation.clone(),
                     home_urn: p.home_urn,
                     specialisms: p.specialisms.clone(),
                     phases: p.phases.clone(),
@@ -207,6 +207,9 @@ impl Book {
             practitioners,
             requests,
             conflicts,
+            // Declines become exclusions (CONTRACTS.md rule 9) when the
+            // engine records them per request; none yet.
+            exclusions: Vec::new(),
             pinned: Vec::new(),
             policy: policy.clone(),
         }

@@ -219,7 +219,7 @@ async fn record_intake(
             vec![
                 DomainEvent::PractitionerRegistered(PractitionerRegistered {
                     practitioner: p.id.clone(),
-                    designation: p.designation,
+                    designation: p.designation.clone(),
                     home_urn: p.home_urn,
                     specialisms: p.specialisms.clone(),
                     phases: p.phases.clone(),

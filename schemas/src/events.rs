@@ -434,26 +434,33 @@ impl DomainEvent {
     }
 }
 
-/// The typical day rate of a designation (DESIGN.md), used to upcast v1
-/// practitioners that were registered before rates were recorded.
-pub fn typical_day_rate(designation: Designation) -> u32 {
-    match designation {
-        Designation::Sle => 350,
-        Designation::Lle => 450,
-        Designation::Nle => 550,
+/// The typical day rate of a national designation (DESIGN.md): SLE £350,
+/// LLE £450, NLE £550; `None` for a local title (its rate is configured).
+/// Used to upcast v1 practitioners registered before rates were recorded.
+pub fn typical_day_rate(designation: &Designation) -> Option<u32> {
+    match designation.as_str() {
+        Designation::SLE => Some(350),
+        Designation::LLE => Some(450),
+        Designation::NLE => Some(550),
+        _ => None,
     }
 }
+
+/// The rate a v1 practitioner is upcast with when its title is not a
+/// national one (v1 stored only NLE, LLE or SLE, so this is a guard): the
+/// lowest typical rate.
+const V1_FALLBACK_RATE: u32 = 350;
 
 /// `PractitionerRegistered` v1 -> v2: v1 practitioners were not limited by
 /// phase (all phases) and were paid the typical rate of their designation.
 pub fn upcast_practitioner_v1(v1: PractitionerRegisteredV1) -> PractitionerRegistered {
     PractitionerRegistered {
+        day_rate: typical_day_rate(&v1.designation).unwrap_or(V1_FALLBACK_RATE),
         practitioner: v1.practitioner,
         designation: v1.designation,
         home_urn: v1.home_urn,
         specialisms: v1.specialisms,
         phases: Phase::ALL.to_vec(),
-        day_rate: typical_day_rate(v1.designation),
     }
 }
 
@@ -486,7 +493,7 @@ mod tests {
             }),
             DomainEvent::PractitionerRegistered(PractitionerRegistered {
                 practitioner: "sle-17".into(),
-                designation: Designation::Sle,
+                designation: Designation::SLE.into(),
                 home_urn: Urn(102_401),
                 specialisms: vec!["maths".into()],
                 phases: vec![Phase::Primary],
@@ -506,7 +513,7 @@ mod tests {
                 request: "req-9".into(),
                 urn: Urn(102_400),
                 need: "maths".into(),
-                designations: vec![Designation::Sle],
+                designations: vec![Designation::SLE.into()],
                 priority: 1,
                 days: days.clone(),
                 previous_practitioner: None,
@@ -572,6 +579,33 @@ mod tests {
             days: 1,
         });
         assert_eq!(bad_period.validate().expect_err("period").field, "period");
+    }
+
+    /// `Designation` became a title: events stored with the closed enum
+    /// (`"SLE"`, v1 and v2) read as before, and a local title is kept.
+    #[test]
+    fn stored_designations_read_as_titles() {
+        let v2 = serde_json::json!({"practitioner": "sle-17", "designation": "SLE",
+            "home_urn": 102401, "specialisms": ["maths"], "phases": ["primary"], "day_rate": 350});
+        let DomainEvent::PractitionerRegistered(p) =
+            DomainEvent::from_stored("PractitionerRegistered", 2, &v2).expect("v2")
+        else {
+            panic!("a practitioner event");
+        };
+        assert_eq!(p.designation.as_str(), "SLE");
+        let v1 = serde_json::json!({"practitioner": "lle-3", "designation": "LLE",
+            "home_urn": 102401, "specialisms": ["leadership"]});
+        let DomainEvent::PractitionerRegistered(p) =
+            DomainEvent::from_stored("PractitionerRegistered", 1, &v1).expect("v1")
+        else {
+            panic!("a practitioner event");
+        };
+        assert_eq!((p.designation.as_str(), p.day_rate), ("LLE", 450));
+        let mut local = v2.clone();
+        local["designation"] = "Senior Practitioner".into();
+        let e = DomainEvent::from_stored("PractitionerRegistered", 2, &local).expect("local");
+        assert_eq!(e.to_payload(), local);
+        assert_eq!(typical_day_rate(&"Senior Practitioner".into()), None);
     }
 
     #[test]
