@@ -51,11 +51,18 @@ const MAX_ATTEMPTS: usize = 8;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// Its events were appended at `first..=last`.
-    Applied { first: Position, last: Position, events: Vec<Applied> },
+    Applied {
+        first: Position,
+        last: Position,
+        events: Vec<Applied>,
+    },
     /// It was valid and changed nothing (a re-import of an unchanged row).
     Unchanged,
     /// The command id was seen before: its first outcome.
-    Duplicate { first: Position, last: Position },
+    Duplicate {
+        first: Position,
+        last: Position,
+    },
     Rejected(Rejection),
 }
 
@@ -230,7 +237,11 @@ impl Engine {
         Ok(n)
     }
 
-    async fn expire(&self, assignment: AssignmentId, at: DateTime<Utc>) -> Result<bool, HandleError> {
+    async fn expire(
+        &self,
+        assignment: AssignmentId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, HandleError> {
         let envelope = CommandEnvelope {
             id: format!("expire-{assignment}"),
             actor: UserId(SYSTEM_USER.to_owned()),
@@ -340,7 +351,12 @@ impl Engine {
             let names: Vec<(String, Vec<&'static str>)> = chunk
                 .parts
                 .iter()
-                .map(|p| (p.stream.clone(), p.events.iter().map(|e| type_name_of(&e.type_name)).collect()))
+                .map(|p| {
+                    (
+                        p.stream.clone(),
+                        p.events.iter().map(|e| type_name_of(&e.type_name)).collect(),
+                    )
+                })
                 .collect();
             match self.log.append_multi(chunk).await? {
                 MultiAppendOutcome::Appended { first: f, last: l, .. } => {
@@ -349,7 +365,11 @@ impl Engine {
                     let mut pos = f.0;
                     for (stream, types) in names {
                         for t in types {
-                            applied.push(Applied { position: Position(pos), stream: stream.clone(), type_name: t });
+                            applied.push(Applied {
+                                position: Position(pos),
+                                stream: stream.clone(),
+                                type_name: t,
+                            });
                             pos += 1;
                         }
                     }
@@ -434,8 +454,11 @@ fn plan_appends(
                 }
             }
         }
-        let command_id =
-            if k + 1 == count { envelope.id.clone() } else { format!("{}-part{}", envelope.id, k + 1) };
+        let command_id = if k + 1 == count {
+            envelope.id.clone()
+        } else {
+            format!("{}-part{}", envelope.id, k + 1)
+        };
         chunks.push(MultiAppendRequest {
             parts,
             command_id: Some(command_id),
@@ -466,7 +489,10 @@ fn check_envelope(envelope: &CommandEnvelope) -> Result<(), Rejection> {
 }
 
 fn subject_erased(state: &State, subject: &str) -> bool {
-    state.practitioners.get(&bridges_schemas::PractitionerId(subject.to_owned())).is_some_and(|p| p.erased)
+    state
+        .practitioners
+        .get(&bridges_schemas::PractitionerId(subject.to_owned()))
+        .is_some_and(|p| p.erased)
 }
 
 /// The static name of an event type (for reports of what was appended).

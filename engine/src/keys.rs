@@ -124,10 +124,16 @@ impl KeyStore {
 
     fn path(&self, subject: &str) -> io::Result<PathBuf> {
         if !is_subject_token(subject) && !subject.starts_with("request-") {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("bad key subject {subject:?}")));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("bad key subject {subject:?}"),
+            ));
         }
         if subject.contains('/') || subject.contains("..") {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("bad key subject {subject:?}")));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("bad key subject {subject:?}"),
+            ));
         }
         Ok(self.dir.join(format!("{subject}.key")))
     }

@@ -4,10 +4,10 @@
 //! beside it, and record the plan through `handle` (which keeps what still
 //! holds). The distributed path sends the same problem over NATS instead.
 
+use bridges_schemas::Problem;
 use bridges_schemas::brokerage::{BrokeragePlan, BrokerageProblem};
 use bridges_schemas::commands::{Command, CommandEnvelope, RecordRun};
 use bridges_schemas::vocab::{RunId, RunTrigger, UserId};
-use bridges_schemas::Problem;
 use bridges_worker::common::{SolveOptions, sha256_hex};
 use chrono::{DateTime, Utc};
 
@@ -58,7 +58,10 @@ pub enum MatchError {
 
 /// Runs one matching run now. A run whose id is already recorded is not
 /// solved again (`recorded` is then `Duplicate`, and the plans are empty).
-pub async fn run(engine: &Engine, request: &MatchRequest) -> Result<Option<MatchOutcome>, MatchError> {
+pub async fn run(
+    engine: &Engine,
+    request: &MatchRequest,
+) -> Result<Option<MatchOutcome>, MatchError> {
     if let Some(id) = &request.run
         && engine.read(|s| s.runs.contains_key(id)).await?
     {
@@ -85,7 +88,8 @@ pub async fn run(engine: &Engine, request: &MatchRequest) -> Result<Option<Match
         .map_err(|e| MatchError::Solve(e.to_string()))?
         .map_err(MatchError::Solve)?
     };
-    let run = request.run.clone().unwrap_or_else(|| RunId(format!("{}-{}", request.label, &sha[..12])));
+    let run =
+        request.run.clone().unwrap_or_else(|| RunId(format!("{}-{}", request.label, &sha[..12])));
     let envelope = CommandEnvelope {
         id: format!("run-{run}"),
         actor: request.actor.clone(),

@@ -11,8 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bridges_schemas::brokerage::{
-    BrokerageProblem, Conflict, DaysByPeriod, Pin, Practitioner as ProblemPractitioner, School,
-    SupportRequest,
+    BrokerageProblem, Conflict, DaysByPeriod, Exclusion, Pin, Practitioner as ProblemPractitioner,
+    School, SupportRequest,
 };
 use bridges_schemas::vocab::{ConflictTarget, TierChoice};
 use bridges_schemas::{Period, PractitionerId, RequestId, Urn};
@@ -59,23 +59,29 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
     let mut pins: BTreeMap<(&RequestId, &PractitionerId), DaysByPeriod> = BTreeMap::new();
     let mut held_elsewhere: BTreeMap<(&PractitionerId, &Period), u32> = BTreeMap::new();
     for a in state.assignments.values() {
-        let holds = a.holds_days() && !crate::domain::assignment::is_overdue(a, today)
-            || a.is_committed();
+        let holds =
+            a.holds_days() && !crate::domain::assignment::is_overdue(a, today) || a.is_committed();
         if !holds || !active.contains_key(&a.practitioner) {
             continue;
         }
         for (period, d) in &a.days {
             let Some(period) = planned.get(period).copied() else { continue };
             if open_requests.contains(&a.request) {
-                *pins.entry((&a.request, &a.practitioner)).or_default().entry(period.clone()).or_default() +=
-                    f64::from(*d);
+                *pins
+                    .entry((&a.request, &a.practitioner))
+                    .or_default()
+                    .entry(period.clone())
+                    .or_default() += f64::from(*d);
             } else {
                 *held_elsewhere.entry((&a.practitioner, period)).or_default() += d;
             }
         }
     }
     let pinned_of = |p: &PractitionerId, period: &Period| -> f64 {
-        pins.iter().filter(|((_, q), _)| *q == p).map(|(_, days)| days.get(period).copied().unwrap_or(0.0)).sum()
+        pins.iter()
+            .filter(|((_, q), _)| *q == p)
+            .map(|(_, days)| days.get(period).copied().unwrap_or(0.0))
+            .sum()
     };
 
     let practitioners: Vec<ProblemPractitioner> = active
@@ -86,7 +92,8 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
                 let declared = p.capacity.get(&h.label).copied().unwrap_or(0);
                 let free = working_days_free(cal, p, h, today);
                 let elsewhere = held_elsewhere.get(&(&p.id, &h.label)).copied().unwrap_or(0);
-                let cap = f64::from(declared.min(free).saturating_sub(elsewhere)).max(pinned_of(&p.id, &h.label));
+                let cap = f64::from(declared.min(free).saturating_sub(elsewhere))
+                    .max(pinned_of(&p.id, &h.label));
                 if cap > 0.0 {
                     capacity.insert(h.label.clone(), cap);
                 }
@@ -161,7 +168,9 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
                 }
                 ConflictTarget::School { .. } => {}
                 ConflictTarget::Trust { name } => {
-                    for s in state.schools.values().filter(|s| s.trust.as_deref() == Some(name.as_str())) {
+                    for s in
+                        state.schools.values().filter(|s| s.trust.as_deref() == Some(name.as_str()))
+                    {
                         conflicts.insert((p.id.clone(), s.urn));
                     }
                 }
@@ -177,7 +186,6 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
             }
         }
     }
-    let _ = &exclusions; // MERGE: exclusions go into the problem once the schema has them.
 
     let budget = year.as_ref().and_then(|y| state.partnerships.get(y)).and_then(|p| {
         if p.budgets.is_empty() {
@@ -194,7 +202,8 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
                     .days
                     .iter()
                     .filter(|(period, _)| {
-                        cal.half_term(period).is_some_and(|h| Some(&h.year) == year.as_ref() && h.last < today)
+                        cal.half_term(period)
+                            .is_some_and(|h| Some(&h.year) == year.as_ref() && h.last < today)
                     })
                     .map(|(_, d)| d)
                     .sum();
@@ -222,7 +231,14 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
             .collect(),
         practitioners,
         requests,
-        conflicts: conflicts.into_iter().map(|(practitioner, urn)| Conflict { practitioner, urn }).collect(),
+        conflicts: conflicts
+            .into_iter()
+            .map(|(practitioner, urn)| Conflict { practitioner, urn })
+            .collect(),
+        exclusions: exclusions
+            .into_iter()
+            .map(|(request, practitioner)| Exclusion { request, practitioner })
+            .collect(),
         pinned: pins
             .into_iter()
             .map(|((r, p), days)| Pin { request: r.clone(), practitioner: p.clone(), days })
@@ -245,7 +261,9 @@ pub fn tier_of(state: &State, tier: TierChoice, urn: Urn) -> u8 {
 pub fn previous(state: &State, request: &RequestId) -> Option<PractitionerId> {
     let r = state.requests.get(request)?;
     let latest = |it: &mut dyn Iterator<Item = &crate::domain::state::Assignment>| {
-        it.filter(|a| a.is_committed()).max_by_key(|a| a.accepted_at).map(|a| a.practitioner.clone())
+        it.filter(|a| a.is_committed())
+            .max_by_key(|a| a.accepted_at)
+            .map(|a| a.practitioner.clone())
     };
     latest(&mut state.assignments_of(request)).or_else(|| {
         let mut earlier = state

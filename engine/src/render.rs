@@ -18,7 +18,10 @@ pub fn run_report(state: &State, run: &RunId) -> String {
         return format!("no run {run} is recorded\n");
     };
     let Some(done) = &r.completed else {
-        return format!("run {run} was started but not completed{}\n", if r.discarded { " (discarded)" } else { "" });
+        return format!(
+            "run {run} was started but not completed{}\n",
+            if r.discarded { " (discarded)" } else { "" }
+        );
     };
     let _ = writeln!(
         out,
@@ -37,8 +40,11 @@ pub fn run_report(state: &State, run: &RunId) -> String {
         out.push_str(&row("best bound", &|t| format!("{:.0}", done.tiers[t].bound)));
         out.push_str(&row("gap", &|t| format!("{:.1}%", done.tiers[t].gap * 100.0)));
     }
-    let mut proposals: Vec<_> =
-        r.proposals.iter().chain(state.assignments.values().filter(|a| a.run.as_ref() == Some(run)).map(|a| &a.id)).collect();
+    let mut proposals: Vec<_> = r
+        .proposals
+        .iter()
+        .chain(state.assignments.values().filter(|a| a.run.as_ref() == Some(run)).map(|a| &a.id))
+        .collect();
     proposals.sort();
     proposals.dedup();
     let mut rows: Vec<(String, String)> = proposals
@@ -87,7 +93,14 @@ pub fn run_report(state: &State, run: &RunId) -> String {
     let _ = writeln!(out, "\nUnmet requests");
     for u in &r.unmet {
         let days: Vec<String> = u.days.iter().map(|(k, d)| format!("{k}:{d}")).collect();
-        let _ = writeln!(out, "{:<18} {:<24} [{}] {}", u.request, format!("{:?}", u.reason).to_lowercase(), days.join(" "), u.detail);
+        let _ = writeln!(
+            out,
+            "{:<18} {:<24} [{}] {}",
+            u.request,
+            format!("{:?}", u.reason).to_lowercase(),
+            days.join(" "),
+            u.detail
+        );
         if let Some(c) = &u.counterfactual {
             let _ = writeln!(out, "{:<18} would help: {c}", "");
         }

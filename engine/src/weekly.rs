@@ -10,13 +10,13 @@
 
 use std::path::PathBuf;
 
+use bridges_schemas::RequestId;
 use bridges_schemas::brokerage::{BrokeragePlan, BrokerageProblem};
 use bridges_schemas::commands::{
     Command, CommandEnvelope, DeclareAvailability, DeclareConflict, DesignatePractitioner,
     RaiseRequest, RegisterSchool,
 };
 use bridges_schemas::vocab::{ConflictKind, FundingSource, RunId, RunTrigger, TierChoice, UserId};
-use bridges_schemas::RequestId;
 use bridges_worker::common::SolveOptions;
 use bridges_worker::tools::brokerage_generate::Spec;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
@@ -180,12 +180,8 @@ fn intake(config: &Config, request: &WeeklyRequest) -> Result<Vec<CommandEnvelop
             .filter(|(_, d)| *d > 0)
             .collect::<bridges_schemas::events::DaysPerPeriod>()
     };
-    let envelope = |id: String, command: Command| CommandEnvelope {
-        id,
-        actor: actor.clone(),
-        at,
-        command,
-    };
+    let envelope =
+        |id: String, command: Command| CommandEnvelope { id, actor: actor.clone(), at, command };
     let mut out = Vec::new();
     for s in &problem.schools {
         out.push(envelope(
@@ -264,6 +260,7 @@ fn intake(config: &Config, request: &WeeklyRequest) -> Result<Vec<CommandEnvelop
 
 fn demo_name(i: usize) -> String {
     const FIRST: [&str; 8] = ["Amara", "Ben", "Chloe", "Dev", "Ella", "Farid", "Grace", "Harpreet"];
-    const LAST: [&str; 8] = ["Okafor", "Hughes", "Patel", "Nowak", "Singh", "Walsh", "Ahmed", "Clarke"];
+    const LAST: [&str; 8] =
+        ["Okafor", "Hughes", "Patel", "Nowak", "Singh", "Walsh", "Ahmed", "Clarke"];
     format!("{} {}", FIRST[i % 8], LAST[(i / 8) % 8])
 }

@@ -94,7 +94,7 @@ async fn invalid_input_is_a_typed_error_and_writes_nothing() {
     // A domain event failing its own validation never becomes a NewEvent.
     let bad_practitioner = DomainEvent::PractitionerDesignated(PractitionerDesignated {
         practitioner: "sle-1".into(),
-        title: Designation::Sle,
+        title: Designation::SLE.into(),
         home_urn: bridges_schemas::Urn(12),
         specialisms: vec!["maths".into()],
         phases: vec![Phase::Primary],
@@ -216,7 +216,7 @@ async fn a_stored_v1_event_is_read_as_v2() {
         panic!("not upcast to PractitionerDesignated");
     };
     assert_eq!(p.practitioner.as_str(), "lle-4");
-    assert_eq!(p.title, Designation::Lle);
+    assert_eq!(p.title.as_str(), Designation::LLE);
     assert_eq!(p.day_rate, 450, "v1 LLEs get the typical LLE rate");
     assert_eq!(p.phases, Phase::ALL.to_vec(), "v1 practitioners were not limited by phase");
     assert_eq!(p.specialisms.len(), 2);

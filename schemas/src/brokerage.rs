@@ -4,6 +4,13 @@
 //! Numbers that a user types (days, rates, distances) are kept as `f64` here so
 //! that the worker's validation can name a negative or fractional value and its
 //! field, rather than failing inside the JSON parser.
+//!
+//! The problem is read strictly (CONTRACTS.md, "Command line"): a field no
+//! type here defines is refused at any level (`deny_unknown_fields`), and a
+//! field that carries a hard rule is required even where `null` is allowed
+//! (every field of the policy; a school's `trust`; a practitioner's
+//! `max_days`), so a missing rule is never read as "no rule". Lists that may
+//! be empty (`conflicts`, `exclusions`, `pinned`) may be absent.
 
 use std::collections::BTreeMap;
 
@@ -11,8 +18,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::common::{
-    Designation, NeedArea, Period, Phase, PractitionerId, RequestId, SameTrust, SolveStatus,
-    SolverInfo, Urn,
+    Designation, NeedArea, Period, Phase, PractitionerId, RequestId, RequiredNullable, SameTrust,
+    SolveStatus, SolverInfo, Urn, required_nullable,
 };
 
 /// Days per period, for example `{"2026-AU1": 1, "2026-AU2": 2}`.
@@ -22,6 +29,7 @@ pub type DaysByPeriod = BTreeMap<Period, f64>;
 pub type PlanDays = BTreeMap<Period, u32>;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BrokerageProblem {
     /// The half-terms of the planning horizon, in order.
     pub periods: Vec<Period>,
@@ -30,16 +38,23 @@ pub struct BrokerageProblem {
     pub requests: Vec<SupportRequest>,
     #[serde(default)]
     pub conflicts: Vec<Conflict>,
+    /// Pairs never to assign (rule 9), for example a practitioner who
+    /// declined the request before. May be absent (none).
+    #[serde(default)]
+    pub exclusions: Vec<Exclusion>,
     #[serde(default)]
     pub pinned: Vec<Pin>,
     pub policy: BrokeragePolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct School {
     pub urn: Urn,
     pub phase: Phase,
-    #[serde(default)]
+    /// Required; `null` when the school is in no trust.
+    #[serde(deserialize_with = "required_nullable")]
+    #[schemars(with = "RequiredNullable<String>")]
     pub trust: Option<String>,
     pub easting: f64,
     pub northing: f64,
@@ -49,6 +64,7 @@ pub struct School {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Practitioner {
     pub id: PractitionerId,
     pub designation: Designation,
@@ -58,15 +74,19 @@ pub struct Practitioner {
     pub day_rate: f64,
     /// Days available per period; a period not listed has no capacity.
     pub capacity: DaysByPeriod,
-    #[serde(default)]
+    /// Required; `null` for no yearly limit.
+    #[serde(deserialize_with = "required_nullable")]
+    #[schemars(with = "RequiredNullable<f64>")]
     pub max_days: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SupportRequest {
     pub id: RequestId,
     pub urn: Urn,
     pub need: NeedArea,
+    /// The titles the request accepts.
     pub designations: Vec<Designation>,
     /// 1 (most urgent) to 4. Kept wide so validation can name a bad value.
     pub priority: i64,
@@ -76,32 +96,43 @@ pub struct SupportRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Conflict {
     pub practitioner: PractitionerId,
     pub urn: Urn,
 }
 
+/// A request-level exclusion (rule 9): `practitioner` is never assigned to
+/// `request` (for example because they declined it); other requests of the
+/// same school are not affected. A pin on an excluded pair is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusion {
+    pub request: RequestId,
+    pub practitioner: PractitionerId,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Pin {
     pub request: RequestId,
     pub practitioner: PractitionerId,
     pub days: DaysByPeriod,
 }
 
+/// The hard rules of a run. Every field is required: `null` is how a
+/// document says "no limit" (`max_distance_km`, `budget`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BrokeragePolicy {
-    #[serde(default)]
+    #[serde(deserialize_with = "required_nullable")]
+    #[schemars(with = "RequiredNullable<f64>")]
     pub max_distance_km: Option<f64>,
-    #[serde(default = "default_same_trust")]
     pub same_trust: SameTrust,
-    #[serde(default)]
+    #[serde(deserialize_with = "required_nullable")]
+    #[schemars(with = "RequiredNullable<f64>")]
     pub budget: Option<f64>,
-    #[serde(default)]
     pub single_practitioner: bool,
-}
-
-fn default_same_trust() -> SameTrust {
-    SameTrust::Forbid
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -149,6 +180,11 @@ pub enum UnmetReason {
     Conflict,
     /// Every eligible, unconflicted practitioner is too far away.
     Distance,
+    /// Every eligible practitioner is excluded from this request
+    /// (`exclusions`, rule 9: for example they declined it). Where some are
+    /// excluded and the others conflicted, the reason is `conflict` and the
+    /// detail names the excluded ones.
+    Excluded,
     /// Candidates exist but their days in the period are used.
     Capacity,
     /// The budget ran out.

@@ -1,12 +1,23 @@
 //! The peer-review triads problem and plan documents (CONTRACTS.md, "Triads
 //! problem" and "Triads plan").
+//!
+//! Read strictly, as the brokerage problem is (see `brokerage.rs`): unknown
+//! fields are refused at any level, every policy field is required, and a
+//! school's `trust` is required (`null` for none). A school's outcome is
+//! either the older `ofsted` grade or an `inspection` in its framework
+//! (`inspection.rs`), never both (the worker refuses a school with both).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{Period, Phase, SameTrust, SolveStatus, SolverInfo, Urn};
+use crate::common::{
+    Period, Phase, RequiredNullable, SameTrust, SolveStatus, SolverInfo, Urn, required_nullable,
+};
+pub use crate::inspection::Ofsted;
+use crate::inspection::{InspectionOutcome, Standing};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TriadsProblem {
     /// The periods (half-terms) of the round in which reviews are hosted.
     pub periods: Vec<Period>,
@@ -22,15 +33,22 @@ pub struct TriadsProblem {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TriadSchool {
     pub urn: Urn,
     pub phase: Phase,
-    #[serde(default)]
+    /// Required; `null` when the school is in no trust.
+    #[serde(deserialize_with = "required_nullable")]
+    #[schemars(with = "RequiredNullable<String>")]
     pub trust: Option<String>,
     pub easting: f64,
     pub northing: f64,
+    /// The overall grade of an inspection before September 2024, or null.
     #[serde(default)]
     pub ofsted: Option<Ofsted>,
+    /// The latest outcome in its framework (instead of `ofsted`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspection: Option<InspectionOutcome>,
     #[serde(default)]
     pub pupils: Option<f64>,
     /// Share of disadvantaged pupils (0..1), where known.
@@ -43,40 +61,32 @@ pub struct TriadSchool {
     pub name: Option<String>,
 }
 
-/// Ofsted overall effectiveness grade.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Ofsted {
-    Outstanding,
-    Good,
-    RequiresImprovement,
-    Inadequate,
-}
-
-impl Ofsted {
-    pub fn good_or_better(self) -> bool {
-        matches!(self, Ofsted::Outstanding | Ofsted::Good)
+impl TriadSchool {
+    /// The school's standing: of its `inspection`, else of its `ofsted`
+    /// grade; `None` with no outcome (it then never satisfies
+    /// `require_good_or_better` and is its own band in the mix).
+    pub fn standing(&self) -> Option<Standing> {
+        match (&self.inspection, self.ofsted) {
+            (Some(outcome), _) => Some(outcome.standing()),
+            (None, Some(grade)) => Some(grade.standing()),
+            (None, None) => None,
+        }
     }
 }
 
+/// The hard rules of a round. Every field is required: `null` is how a
+/// document says "no limit" (`max_distance_km`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TriadsPolicy {
-    #[serde(default)]
+    #[serde(deserialize_with = "required_nullable")]
+    #[schemars(with = "RequiredNullable<f64>")]
     pub max_distance_km: Option<f64>,
-    #[serde(default = "default_same_trust")]
     pub same_trust: SameTrust,
-    #[serde(default)]
     pub phase_pools: bool,
-    #[serde(default)]
+    /// Each group has a school whose standing is `strong` or `secure`.
     pub require_good_or_better: bool,
-    #[serde(default)]
     pub allow_groups_of_4: bool,
-}
-
-fn default_same_trust() -> SameTrust {
-    SameTrust::Forbid
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -111,7 +121,7 @@ pub enum UnplacedReason {
     SameTrust,
     /// Every nearby partner was in a group with it before.
     History,
-    /// No group with it could include a school rated good or better.
+    /// No group with it could include a school whose standing is strong or secure.
     NoGoodOrBetter,
     /// Feasible groups exist, but placing it would unplace others (pool arithmetic).
     Leftover,

@@ -58,8 +58,12 @@ pub enum FundingSource {
 }
 
 impl FundingSource {
-    pub const ALL: [FundingSource; 4] =
-        [FundingSource::LaCore, FundingSource::SchoolPaid, FundingSource::Rise, FundingSource::Trust];
+    pub const ALL: [FundingSource; 4] = [
+        FundingSource::LaCore,
+        FundingSource::SchoolPaid,
+        FundingSource::Rise,
+        FundingSource::Trust,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -169,8 +173,12 @@ pub enum ImpactRating {
 }
 
 impl ImpactRating {
-    pub const ALL: [ImpactRating; 4] =
-        [ImpactRating::Significant, ImpactRating::Moderate, ImpactRating::Limited, ImpactRating::None];
+    pub const ALL: [ImpactRating; 4] = [
+        ImpactRating::Significant,
+        ImpactRating::Moderate,
+        ImpactRating::Limited,
+        ImpactRating::None,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -228,7 +236,9 @@ impl DeclineReason {
 }
 
 /// What a conflict of interest is with.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ConflictTarget {
     /// One school.
@@ -250,8 +260,12 @@ pub enum ConflictKind {
 }
 
 impl ConflictKind {
-    pub const ALL: [ConflictKind; 4] =
-        [ConflictKind::Governor, ConflictKind::FormerEmployer, ConflictKind::Family, ConflictKind::Other];
+    pub const ALL: [ConflictKind; 4] = [
+        ConflictKind::Governor,
+        ConflictKind::FormerEmployer,
+        ConflictKind::Family,
+        ConflictKind::Other,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -21,3 +21,42 @@ fn checked_in_schemas_match_the_types() {
         );
     }
 }
+
+/// Strict reading, as the schema says it: every policy field required,
+/// `null` allowed where it means "no limit", unknown fields refused.
+#[test]
+fn the_problem_schema_requires_every_policy_field() {
+    let all = bridges_schemas::json_schema::all();
+    let (_, text) = all.iter().find(|(n, _)| *n == "problem.schema.json").expect("problem schema");
+    let schema: serde_json::Value = serde_json::from_str(text).expect("JSON");
+    let defs = &schema["$defs"];
+    for (policy, fields) in [
+        (
+            "BrokeragePolicy",
+            &["max_distance_km", "same_trust", "budget", "single_practitioner"][..],
+        ),
+        (
+            "TriadsPolicy",
+            &[
+                "max_distance_km",
+                "same_trust",
+                "phase_pools",
+                "require_good_or_better",
+                "allow_groups_of_4",
+            ][..],
+        ),
+    ] {
+        let required: Vec<&str> = defs[policy]["required"]
+            .as_array()
+            .expect("required list")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        assert_eq!(required, fields, "{policy}");
+        assert_eq!(defs[policy]["additionalProperties"], false, "{policy}");
+        assert_eq!(
+            defs[policy]["properties"]["max_distance_km"]["type"],
+            serde_json::json!(["number", "null"])
+        );
+    }
+}

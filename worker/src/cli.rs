@@ -1,8 +1,11 @@
 //! The `bridges-worker` command line: `solve`, `generate` and `bench`.
 //!
 //! Exit codes: 0 a plan (or instance) was written; 2 the input was refused
-//! (one line on stderr naming the field and the value, nothing written);
-//! 1 anything else went wrong.
+//! (one line on stderr naming the field and the value, nothing written):
+//! a malformed problem, or arguments that cannot work (`--out` onto the
+//! problem or into a missing folder, `--gap` outside [0, 1), a negative
+//! `--time-limit`), refused before anything is solved; 1 anything else went
+//! wrong.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,7 +14,7 @@ use std::process::ExitCode;
 use bridges_schemas::{Plan, Problem};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::common::{InvalidProblem, SolveError, SolveOptions, sha256_hex};
+use crate::common::{InvalidProblem, MAX_VALUE_CHARS, SolveError, SolveOptions, cut, sha256_hex};
 use crate::tools::{brokerage_bench, brokerage_generate, triads_bench, triads_generate};
 
 #[derive(Debug, Parser)]
@@ -48,10 +51,10 @@ pub enum Command {
         /// Wall-clock limit for the search, in seconds. When it stops the
         /// search, the plan is `feasible` and its `gap` says how far from
         /// optimal it may be.
-        #[arg(long, default_value_t = DEFAULT_TIME_LIMIT)]
+        #[arg(long, default_value_t = DEFAULT_TIME_LIMIT, allow_negative_numbers = true)]
         time_limit: f64,
-        /// Relative MIP gap at which the search may stop (0.005 = 0.5%).
-        #[arg(long)]
+        /// Relative MIP gap at which the search may stop (0.005 = 0.5%), in [0, 1).
+        #[arg(long, allow_negative_numbers = true)]
         gap: Option<f64>,
     },
     /// Generate a realistic problem document.
@@ -104,10 +107,23 @@ pub fn run(args: Args) -> ExitCode {
     match args.command {
         Command::Solve { problem, out, time_limit, gap } => {
             let options = SolveOptions { time_limit: Some(time_limit), mip_gap: gap };
+            if let Err(e) = check_solve_args(&problem, out.as_deref(), &options) {
+                return fail(
+                    2,
+                    &format!("invalid argument: {} = {}: {}", e.field, e.value, e.reason),
+                );
+            }
             match solve_file(&problem, &options) {
                 Ok(plan) => match write_json(out.as_deref(), &plan) {
                     Ok(()) => ExitCode::SUCCESS,
-                    Err(e) => fail(1, &format!("cannot write plan: {e}")),
+                    Err(e) => fail(
+                        1,
+                        &format!(
+                            "cannot write plan to {}: {e}",
+                            out.as_deref()
+                                .map_or_else(|| "stdout".to_owned(), |p| p.display().to_string())
+                        ),
+                    ),
                 },
                 Err(CliError::Invalid(e)) => fail(2, &e.to_string()),
                 Err(CliError::Other(e)) => fail(1, &e),
@@ -152,6 +168,65 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
+/// Refuses arguments of `solve` that cannot give a plan, before anything
+/// is read or solved: `--gap` outside [0, 1) (as the engine's config),
+/// a negative or non-number `--time-limit`, `--out` onto the problem file
+/// (the plan would overwrite it) or into a folder that does not exist.
+pub fn check_solve_args(
+    problem: &Path,
+    out: Option<&Path>,
+    options: &SolveOptions,
+) -> Result<(), InvalidProblem> {
+    if let Some(gap) = options.mip_gap
+        && !(0.0..1.0).contains(&gap)
+    {
+        return Err(InvalidProblem::new("--gap", gap, "must be in [0, 1)"));
+    }
+    if let Some(limit) = options.time_limit
+        && (limit.is_nan() || limit < 0.0)
+    {
+        return Err(InvalidProblem::new("--time-limit", limit, "must be a number of seconds >= 0"));
+    }
+    let Some(out) = out else { return Ok(()) };
+    if same_file(problem, out) {
+        return Err(InvalidProblem::new(
+            "--out",
+            out.display(),
+            format!("is the problem file {}; the plan would overwrite it", problem.display()),
+        ));
+    }
+    let folder = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        return Err(InvalidProblem::new(
+            "--out",
+            out.display(),
+            format!("folder {} does not exist", folder.display()),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether two paths name one existing file (through `.`, `..`, symbolic
+/// links, and on Unix hard links too).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        ma.dev() == mb.dev() && ma.ino() == mb.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (ma, mb);
+        matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+    }
+}
+
 /// Why a solve produced no plan.
 #[derive(Debug)]
 pub enum CliError {
@@ -191,18 +266,25 @@ pub fn solve_bytes(bytes: &[u8], options: &SolveOptions) -> Result<Plan, CliErro
 ///
 /// The document is read into a `serde_json::Value` first and the `kind`
 /// dispatched by hand: serde's internally tagged enums buffer their content
-/// and would lose the path of an error inside it.
+/// and would lose the path of an error inside it. The document is then read
+/// strictly as that kind (unknown fields refused, policy fields required),
+/// so a brokerage document whose `kind` says triads is refused naming a
+/// field triads does not define, not solved as triads.
 pub fn parse_problem(bytes: &[u8]) -> Result<Problem, InvalidProblem> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         InvalidProblem::new(
             "(document)",
             format!("line {} column {}", e.line(), e.column()),
             format!("not JSON: {e}"),
         )
     })?;
-    match value.get("kind").map(|k| (k, k.as_str())) {
-        Some((_, Some("brokerage"))) => typed(&value).map(Problem::Brokerage),
-        Some((_, Some("triads"))) => typed(&value).map(Problem::Triads),
+    let Some(document) = value.as_object_mut() else {
+        return Err(InvalidProblem::new("(document)", &value, "a problem is a JSON object"));
+    };
+    let kind = document.remove("kind");
+    match kind.as_ref().map(|k| (k, k.as_str())) {
+        Some((_, Some("brokerage"))) => typed(&value, "brokerage").map(Problem::Brokerage),
+        Some((_, Some("triads"))) => typed(&value, "triads").map(Problem::Triads),
         Some((k, _)) => Err(InvalidProblem::new("kind", k, "expected \"brokerage\" or \"triads\"")),
         None => {
             Err(InvalidProblem::new("kind", "(missing)", "expected \"brokerage\" or \"triads\""))
@@ -210,22 +292,80 @@ pub fn parse_problem(bytes: &[u8]) -> Result<Problem, InvalidProblem> {
     }
 }
 
-/// Longest value quoted in an error line.
-const MAX_QUOTED: usize = 60;
-
-fn typed<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<T, InvalidProblem> {
+/// Reads `value` as a problem of `kind`. serde names a missing or unknown
+/// field in its message with the path of the object around it; the error
+/// names the field's own path instead (`policy.max_distance_km`).
+fn typed<T: serde::de::DeserializeOwned>(
+    value: &serde_json::Value,
+    kind: &str,
+) -> Result<T, InvalidProblem> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let found =
-            value_at(value, e.path()).map_or_else(|| "(missing)".to_owned(), ToString::to_string);
-        let found = if found.chars().count() > MAX_QUOTED {
-            format!("{}...", found.chars().take(MAX_QUOTED).collect::<String>())
-        } else {
-            found
-        };
-        let field = if path == "." || path.is_empty() { "(document)".to_owned() } else { path };
-        InvalidProblem::new(field, found, e.into_inner().to_string())
+        let at = if path == "." { String::new() } else { path };
+        let found = value_at(value, e.path());
+        let message = e.into_inner().to_string();
+        let within =
+            |name: &str| if at.is_empty() { name.to_owned() } else { format!("{at}.{name}") };
+        // An inspection outcome is an internally tagged enum, read from a
+        // buffer that loses the path inside it: its errors name the outcome
+        // and leave the area to the message.
+        let buffered = found.is_some_and(|v| v.get("framework").is_some());
+        if let Some(name) = quoted_after(&message, "missing field `").filter(|_| !buffered) {
+            return InvalidProblem::new(
+                within(name),
+                "(missing)",
+                format!("required in a {kind} problem"),
+            );
+        }
+        if let Some(name) = quoted_after(&message, "unknown field `") {
+            // serde_path_to_error may point at the field or at its object.
+            let field = if at.ends_with(name) || buffered { at.clone() } else { within(name) };
+            let shown = value_at_key(found, name)
+                .map_or_else(|| "(present)".to_owned(), ToString::to_string);
+            return InvalidProblem::new(
+                field,
+                shown,
+                format!("not a field of a {kind} problem ({})", cut_quoted(&message)),
+            );
+        }
+        let shown = found.map_or_else(|| "(missing)".to_owned(), ToString::to_string);
+        let field = if at.is_empty() { "(document)".to_owned() } else { at };
+        InvalidProblem::new(field, shown, cut_quoted(&message))
     })
+}
+
+/// The value of an unknown field: `found` itself when the path already
+/// points at it, else its member `name`.
+fn value_at_key<'a>(
+    found: Option<&'a serde_json::Value>,
+    name: &str,
+) -> Option<&'a serde_json::Value> {
+    let found = found?;
+    Some(found.get(name).unwrap_or(found))
+}
+
+/// The text between `prefix` and the next backtick in `message`.
+fn quoted_after<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
+    let rest = &message[message.find(prefix)? + prefix.len()..];
+    rest.find('`').map(|end| &rest[..end])
+}
+
+/// A parser's message with every quoted value (between backticks or double
+/// quotes) cut to [`MAX_VALUE_CHARS`]: serde quotes the bad value whole.
+fn cut_quoted(message: &str) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(start) = rest.find(['`', '"']) {
+        let quote = rest[start..].chars().next().unwrap_or('`');
+        let inner = &rest[start + 1..];
+        let Some(end) = inner.find(quote) else { break };
+        out.push_str(&rest[..=start]);
+        out.push_str(&cut(&inner[..end], MAX_VALUE_CHARS));
+        out.push(quote);
+        rest = &inner[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The value at a serde path inside a JSON document, if it is there.

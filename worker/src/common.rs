@@ -18,12 +18,34 @@ pub struct InvalidProblem {
 }
 
 impl InvalidProblem {
+    /// The error, each part cut to a readable length (see [`cut`]): a
+    /// value can be a megabyte of input, and the error is one line.
     pub fn new(
         field: impl Into<String>,
         value: impl fmt::Display,
         reason: impl Into<String>,
     ) -> Self {
-        Self { field: field.into(), value: value.to_string(), reason: reason.into() }
+        Self {
+            field: cut(&field.into(), MAX_FIELD_CHARS),
+            value: cut(&value.to_string(), MAX_VALUE_CHARS),
+            reason: cut(&reason.into(), MAX_REASON_CHARS),
+        }
+    }
+}
+
+/// Most characters of a value echoed in an error.
+pub const MAX_VALUE_CHARS: usize = 60;
+/// Most characters of a field path in an error.
+const MAX_FIELD_CHARS: usize = 120;
+/// Most characters of a reason in an error (a parser's reason may quote the value).
+const MAX_REASON_CHARS: usize = 240;
+
+/// `text` itself when it has at most `max` characters, else its first `max`
+/// and how long it was: `xxxx…(1048576 bytes)`.
+pub fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}…({} bytes)", &text[..end], text.len()),
     }
 }
 

@@ -1,9 +1,12 @@
 //! Brokerage solver tests: every plan is judged by the independent checker;
 //! constructed cases for each unmet reason; pins that break a rule; time
-//! limits; reproducibility; the MILP against greedy and against a second
-//! exact formulation on random small instances (proptest).
+//! limits; reproducibility; exclusions (rule 9); the MILP against greedy and
+//! against a second exact formulation on random small instances with some
+//! exclusions (proptest).
 
-use bridges_schemas::brokerage::{BrokeragePlan, BrokerageProblem, UnmetReason};
+use bridges_schemas::brokerage::{
+    Assignment, BrokeragePlan, BrokerageProblem, Exclusion, UnmetReason,
+};
 use bridges_schemas::common::SolveStatus;
 use bridges_worker::brokerage::{Formulation, check, greedy, solve, solve_with};
 use bridges_worker::common::{SolveError, SolveOptions};
@@ -100,6 +103,78 @@ fn conflicts_are_explained() {
         let plan = solved(&problem(&v), &SolveOptions::default());
         assert_eq!(unmet_reason(&plan, "req-1"), UnmetReason::Conflict, "{case}");
     }
+}
+
+/// Rule 9: an excluded pair is never a candidate; with every eligible
+/// practitioner excluded the reason is `excluded`; excluded beside
+/// conflicted, `conflict` naming both; the request goes to another
+/// practitioner when there is one.
+#[test]
+fn exclusions_are_never_assigned_and_are_explained() {
+    let mut v = base();
+    v["exclusions"] = json!([{"request": "req-1", "practitioner": "sle-1"}]);
+    let p = problem(&v);
+    let prep = bridges_worker::brokerage::candidates::prepare(&p);
+    assert!(prep.pairs.is_empty(), "the excluded pair is no column");
+    let plan = solved(&p, &SolveOptions::default());
+    assert!(plan.assignments.is_empty());
+    assert_eq!(unmet_reason(&plan, "req-1"), UnmetReason::Excluded);
+    assert!(plan.unmet[0].detail.contains("sle-1"), "{}", plan.unmet[0].detail);
+
+    // Excluded and conflicted together: a conflict, naming both.
+    push(
+        &mut v["practitioners"],
+        json!({"id": "sle-2", "designation": "SLE", "home_urn": 100001,
+        "specialisms": ["maths"], "phases": ["primary"], "day_rate": 350,
+        "capacity": {"2026-AU1": 2, "2026-AU2": 2}, "max_days": null}),
+    );
+    let plan = solved(&problem(&v), &SolveOptions::default());
+    assert_eq!(unmet_reason(&plan, "req-1"), UnmetReason::Conflict);
+    let detail = &plan.unmet[0].detail;
+    assert!(
+        detail.contains("sle-1 (excluded") && detail.contains("sle-2 (home school)"),
+        "{detail}"
+    );
+
+    // Another practitioner who may serve it does.
+    v["practitioners"][1]["home_urn"] = json!(100002);
+    let plan = solved(&problem(&v), &SolveOptions::default());
+    assert_eq!(plan.coverage, [2, 0, 0, 0]);
+    assert!(plan.assignments.iter().all(|a| a.practitioner.as_str() == "sle-2"));
+    // The exclusion is per request, not per school: a second request of the
+    // same school may have sle-1.
+    push(
+        &mut v["requests"],
+        json!({"id": "req-2", "urn": 100001, "need": "maths", "designations": ["SLE"],
+        "priority": 2, "days": {"2026-AU1": 2}, "previous_practitioner": null}),
+    );
+    v["practitioners"][1]["capacity"] = json!({"2026-AU1": 1, "2026-AU2": 1});
+    let plan = solved(&problem(&v), &SolveOptions::default());
+    assert_eq!(plan.coverage, [2, 2, 0, 0]);
+    assert!(
+        plan.assignments
+            .iter()
+            .all(|a| !(a.request.as_str() == "req-1" && a.practitioner.as_str() == "sle-1"))
+    );
+}
+
+/// The independent checker flags days on an excluded pair as rule 9.
+#[test]
+fn the_checker_flags_an_assignment_on_an_excluded_pair() {
+    let mut p = problem(&base());
+    let plan = solved(&p, &SolveOptions::default());
+    assert_eq!(plan.assignments.len(), 1);
+    p.exclusions.push(Exclusion { request: "req-1".into(), practitioner: "sle-1".into() });
+    let rules: Vec<u8> = check::check(&p, &plan).iter().map(|v| v.rule).collect();
+    assert_eq!(rules, [9]);
+    // A zero-day entry carries nothing to exclude.
+    let mut empty = plan.clone();
+    empty.assignments = vec![Assignment {
+        request: "req-1".into(),
+        practitioner: "sle-1".into(),
+        days: [("2026-AU1".into(), 0)].into_iter().collect(),
+    }];
+    assert!(check::check(&p, &empty).iter().all(|v| v.rule != 9));
 }
 
 #[test]
@@ -294,6 +369,33 @@ fn validation_errors_name_field_and_value() {
             Box::new(|v| v["requests"][0]["previous_practitioner"] = json!("sle-99")),
         ),
         ("policy.budget", Box::new(|v| v["policy"]["budget"] = json!(-1))),
+        (
+            "exclusions[0].request",
+            Box::new(|v| v["exclusions"] = json!([{"request": "req-9", "practitioner": "sle-1"}])),
+        ),
+        (
+            "exclusions[0].practitioner",
+            Box::new(|v| v["exclusions"] = json!([{"request": "req-1", "practitioner": "sle-9"}])),
+        ),
+        (
+            "pinned[0].practitioner",
+            Box::new(|v| {
+                v["exclusions"] = json!([{"request": "req-1", "practitioner": "sle-1"}]);
+                v["pinned"] =
+                    json!([{"request": "req-1", "practitioner": "sle-1", "days": {"2026-AU1": 1}}]);
+            }),
+        ),
+        ("practitioners[0].id", Box::new(|v| v["practitioners"][0]["id"] = json!("sle:1"))),
+        ("requests[0].id", Box::new(|v| v["requests"][0]["id"] = json!("req 1"))),
+        ("periods[0]", Box::new(|v| v["periods"][0] = json!("2026.AU1"))),
+        (
+            "practitioners[0].designation",
+            Box::new(|v| v["practitioners"][0]["designation"] = json!("")),
+        ),
+        (
+            "requests[0].designations[1]",
+            Box::new(|v| v["requests"][0]["designations"] = json!(["SLE", "SLE\n"])),
+        ),
     ];
     for (field, edit) in cases {
         let mut v = base();
@@ -532,6 +634,35 @@ fn large_instances_take_the_guided_path_and_stay_feasible() {
     assert!(plan.coverage.map(f64::from) <= bound);
 }
 
+/// Adds up to `n` exclusions of eligible pairs (the ones a decline would
+/// make), none on a pinned pair, chosen by `seed`.
+fn exclude_some(p: &mut BrokerageProblem, seed: u64, n: usize) {
+    let prep = bridges_worker::brokerage::candidates::prepare(p);
+    let mut pairs: Vec<(usize, usize)> = prep
+        .pairs
+        .iter()
+        .filter(|pair| pair.candidate && pair.pinned.iter().all(|&d| d == 0))
+        .map(|pair| (pair.r, pair.p))
+        .collect();
+    // A seeded shuffle, so a failure names its instance.
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    for i in (1..pairs.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        pairs.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    let chosen: Vec<Exclusion> = pairs
+        .into_iter()
+        .take(n)
+        .map(|(r, q)| Exclusion {
+            request: p.requests[r].id.clone(),
+            practitioner: p.practitioners[q].id.clone(),
+        })
+        .collect();
+    p.exclusions.extend(chosen);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(if std::env::var_os("BRIDGES_SLOW").is_some() || std::env::var_os("CI").is_some() { 64 } else { 12 }))]
 
@@ -541,10 +672,11 @@ proptest! {
     /// checker, is proven optimal, and the plain big-M model proves the same
     /// coverage.
     #[test]
-    fn medium_rule_8_instances_match_the_big_m_model(seed in 0u64..10_000, pracs in 8usize..18, reqs in 20usize..45) {
+    fn medium_rule_8_instances_match_the_big_m_model(seed in 0u64..10_000, pracs in 8usize..18, reqs in 20usize..45, excluded in 0usize..12) {
         let mut p = generate(&Spec::synthetic(50, pracs, reqs, seed)).expect("generates");
         p.policy.single_practitioner = true;
         p.policy.budget = None;
+        exclude_some(&mut p, seed, excluded);
         let plan = solve(&p, "prop", &SolveOptions::default()).expect("solves");
         let v = check::check(&p, &plan);
         prop_assert!(v.is_empty(), "checker: {:?}", v);
@@ -560,9 +692,10 @@ proptest! {
     /// than greedy, and the plain big-M model (a second exact formulation)
     /// proves the same coverage.
     #[test]
-    fn random_small_instances(seed in 0u64..10_000, single in any::<bool>(), schools in 4usize..14, pracs in 2usize..8, reqs in 1usize..10) {
+    fn random_small_instances(seed in 0u64..10_000, single in any::<bool>(), schools in 4usize..14, pracs in 2usize..8, reqs in 1usize..10, excluded in 0usize..6) {
         let mut p = generate(&Spec::synthetic(schools, pracs, reqs, seed)).expect("generates");
         p.policy.single_practitioner = single;
+        exclude_some(&mut p, seed, excluded);
         let plan = solve(&p, "prop", &SolveOptions::default()).expect("solves");
         let v = check::check(&p, &plan);
         prop_assert!(v.is_empty(), "checker: {:?}", v);

@@ -8,9 +8,9 @@ use anyhow::Context;
 use chrono::Utc;
 
 use crate::config::Config;
-use crate::log::EventLog;
 use crate::handle::Engine;
 use crate::keys::KeyStore;
+use crate::log::EventLog;
 use crate::weekly;
 
 #[derive(Debug, clap::Args)]
@@ -80,6 +80,9 @@ pub async fn run(
 
 /// The key store of a data folder: beside it, never inside (DESIGN.md section 9).
 pub fn keys_dir(data: &Path) -> PathBuf {
-    let name = data.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "bridges-data".into());
+    let name = data
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bridges-data".into());
     data.with_file_name(format!("{name}-keys"))
 }

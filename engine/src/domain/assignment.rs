@@ -24,7 +24,11 @@ use super::state::{Assignment, AssignmentStatus, Practitioner, Request, VisitSta
 use super::{Context, State, check_days, check_id, check_text, reject, seal_note};
 
 /// Propose a practitioner's days on a request by hand.
-pub fn propose(state: &State, c: &ProposeAssignment, ctx: &Context<'_>) -> Result<Vec<DomainEvent>, Rejection> {
+pub fn propose(
+    state: &State,
+    c: &ProposeAssignment,
+    ctx: &Context<'_>,
+) -> Result<Vec<DomainEvent>, Rejection> {
     let r = super::request::open(state, &c.request)?;
     let p = super::practitioner::active(state, &c.practitioner)?;
     check_days(ctx.rules, "days", &c.days, ctx.today(), false)?;
@@ -40,7 +44,9 @@ pub fn propose(state: &State, c: &ProposeAssignment, ctx: &Context<'_>) -> Resul
                 RejectionCode::BeyondAssigned,
                 &format!("days.{period}"),
                 d,
-                format!("the request asks for {asked} days in {period} and {held} are already proposed or accepted"),
+                format!(
+                    "the request asks for {asked} days in {period} and {held} are already proposed or accepted"
+                ),
             ));
         }
     }
@@ -63,7 +69,10 @@ pub fn propose(state: &State, c: &ProposeAssignment, ctx: &Context<'_>) -> Resul
             RejectionCode::Ineligible,
             "practitioner",
             &c.practitioner,
-            format!("one practitioner per request, and {} already holds days on it", other.practitioner),
+            format!(
+                "one practitioner per request, and {} already holds days on it",
+                other.practitioner
+            ),
         ));
     }
     check_capacity(state, p, &c.days, ctx, true)?;
@@ -71,14 +80,18 @@ pub fn propose(state: &State, c: &ProposeAssignment, ctx: &Context<'_>) -> Resul
         Some(id) => {
             check_id("assignment", id.as_str(), 64)?;
             if state.assignments.contains_key(id) {
-                return Err(reject(RejectionCode::Duplicate, "assignment", id, "this assignment id is taken"));
+                return Err(reject(
+                    RejectionCode::Duplicate,
+                    "assignment",
+                    id,
+                    "this assignment id is taken",
+                ));
             }
             id.clone()
         }
         None => {
-            let n = (1..).find(|n| {
-                !state.assignments.contains_key(&AssignmentId(format!("{}-h{n}", r.id)))
-            });
+            let n = (1..)
+                .find(|n| !state.assignments.contains_key(&AssignmentId(format!("{}-h{n}", r.id))));
             AssignmentId(format!("{}-h{}", r.id, n.unwrap_or(1)))
         }
     };
@@ -93,7 +106,11 @@ pub fn propose(state: &State, c: &ProposeAssignment, ctx: &Context<'_>) -> Resul
 }
 
 /// Accept a proposal within its answer window.
-pub fn accept(state: &State, c: &AcceptAssignment, ctx: &Context<'_>) -> Result<Vec<DomainEvent>, Rejection> {
+pub fn accept(
+    state: &State,
+    c: &AcceptAssignment,
+    ctx: &Context<'_>,
+) -> Result<Vec<DomainEvent>, Rejection> {
     let a = awaiting_answer(state, &c.assignment, ctx)?;
     super::request::open(state, &a.request)?;
     let p = super::practitioner::active(state, &a.practitioner)?;
@@ -102,7 +119,11 @@ pub fn accept(state: &State, c: &AcceptAssignment, ctx: &Context<'_>) -> Result<
 }
 
 /// Decline a proposal within its answer window.
-pub fn decline(state: &State, c: &DeclineAssignment, ctx: &Context<'_>) -> Result<Vec<DomainEvent>, Rejection> {
+pub fn decline(
+    state: &State,
+    c: &DeclineAssignment,
+    ctx: &Context<'_>,
+) -> Result<Vec<DomainEvent>, Rejection> {
     let a = awaiting_answer(state, &c.assignment, ctx)?;
     let note = seal_note(ctx, "note", a.practitioner.as_str(), &c.note)?;
     Ok(vec![DomainEvent::AssignmentDeclined(AssignmentDeclined {
@@ -113,7 +134,11 @@ pub fn decline(state: &State, c: &DeclineAssignment, ctx: &Context<'_>) -> Resul
 }
 
 /// Record the expiry of a proposal whose answer window has passed.
-pub fn expire(state: &State, c: &ExpireAssignment, ctx: &Context<'_>) -> Result<Vec<DomainEvent>, Rejection> {
+pub fn expire(
+    state: &State,
+    c: &ExpireAssignment,
+    ctx: &Context<'_>,
+) -> Result<Vec<DomainEvent>, Rejection> {
     let a = known(state, &c.assignment)?;
     match (a.status, a.answer_by) {
         (AssignmentStatus::Proposed, Some(by)) if by < ctx.today() => {
@@ -149,16 +174,30 @@ pub fn withdraw(state: &State, c: &WithdrawAssignment) -> Result<Vec<DomainEvent
 }
 
 /// Record first contact with the receiving school, once, after acceptance.
-pub fn first_contact(state: &State, c: &RecordFirstContact, ctx: &Context<'_>) -> Result<Vec<DomainEvent>, Rejection> {
+pub fn first_contact(
+    state: &State,
+    c: &RecordFirstContact,
+    ctx: &Context<'_>,
+) -> Result<Vec<DomainEvent>, Rejection> {
     let a = accepted(state, &c.assignment)?;
     if let Some(on) = a.first_contact {
-        return Err(reject(RejectionCode::WrongState, "assignment", &a.id, format!("first contact was recorded on {on}")));
+        return Err(reject(
+            RejectionCode::WrongState,
+            "assignment",
+            &a.id,
+            format!("first contact was recorded on {on}"),
+        ));
     }
     not_in_future("on", c.on, ctx)?;
     if let Some(at) = a.accepted_at
         && c.on < at.date_naive()
     {
-        return Err(reject(RejectionCode::Invalid, "on", c.on, format!("before the assignment was accepted ({})", at.date_naive())));
+        return Err(reject(
+            RejectionCode::Invalid,
+            "on",
+            c.on,
+            format!("before the assignment was accepted ({})", at.date_naive()),
+        ));
     }
     let note = seal_note(ctx, "note", a.practitioner.as_str(), &c.note)?;
     Ok(vec![DomainEvent::FirstContactRecorded(FirstContactRecorded {
@@ -169,7 +208,11 @@ pub fn first_contact(state: &State, c: &RecordFirstContact, ctx: &Context<'_>) -
 }
 
 /// Record a visit of an accepted assignment.
-pub fn record_visit(state: &State, c: &RecordVisit, ctx: &Context<'_>) -> Result<Vec<DomainEvent>, Rejection> {
+pub fn record_visit(
+    state: &State,
+    c: &RecordVisit,
+    ctx: &Context<'_>,
+) -> Result<Vec<DomainEvent>, Rejection> {
     let a = accepted(state, &c.assignment)?;
     let visit = new_visit_id(a, &c.visit)?;
     check_visit(a, None, c.on, c.half_days, true, true, ctx)?;
@@ -184,7 +227,11 @@ pub fn record_visit(state: &State, c: &RecordVisit, ctx: &Context<'_>) -> Result
 }
 
 /// Correct a recorded visit.
-pub fn correct_visit(state: &State, c: &CorrectVisit, ctx: &Context<'_>) -> Result<Vec<DomainEvent>, Rejection> {
+pub fn correct_visit(
+    state: &State,
+    c: &CorrectVisit,
+    ctx: &Context<'_>,
+) -> Result<Vec<DomainEvent>, Rejection> {
     let a = known(state, &c.assignment)?;
     recorded_visit(a, &c.visit)?;
     check_visit(a, Some(&c.visit), c.on, c.half_days, true, true, ctx)?;
@@ -211,7 +258,11 @@ pub fn void_visit(state: &State, c: &VoidVisit) -> Result<Vec<DomainEvent>, Reje
 }
 
 /// Record a planned visit that was cancelled, or a no-show, charged or not.
-pub fn cancel_visit(state: &State, c: &CancelVisit, ctx: &Context<'_>) -> Result<Vec<DomainEvent>, Rejection> {
+pub fn cancel_visit(
+    state: &State,
+    c: &CancelVisit,
+    ctx: &Context<'_>,
+) -> Result<Vec<DomainEvent>, Rejection> {
     let a = accepted(state, &c.assignment)?;
     let visit = new_visit_id(a, &c.visit)?;
     // A cancellation may be recorded ahead; a no-show only after the day.
@@ -231,7 +282,12 @@ pub fn confirm_visit(state: &State, c: &ConfirmVisit) -> Result<Vec<DomainEvent>
     let a = known(state, &c.assignment)?;
     let v = recorded_visit(a, &c.visit)?;
     if v.confirmed {
-        return Err(reject(RejectionCode::WrongState, "visit", &c.visit, "this visit is already confirmed"));
+        return Err(reject(
+            RejectionCode::WrongState,
+            "visit",
+            &c.visit,
+            "this visit is already confirmed",
+        ));
     }
     Ok(vec![DomainEvent::VisitConfirmed(VisitConfirmed {
         assignment: a.id.clone(),
@@ -247,7 +303,9 @@ pub fn complete(state: &State, c: &CompleteAssignment) -> Result<Vec<DomainEvent
 
 /// Whether an assignment is a proposal past its answer window on `today`.
 pub fn is_overdue(a: &Assignment, today: NaiveDate) -> bool {
-    a.status == AssignmentStatus::Proposed && !a.pending_run && a.answer_by.is_some_and(|by| by < today)
+    a.status == AssignmentStatus::Proposed
+        && !a.pending_run
+        && a.answer_by.is_some_and(|by| by < today)
 }
 
 /// The last working day to answer a proposal made now.
@@ -282,7 +340,10 @@ pub(crate) fn ineligible(
         && home_trust.is_some()
         && home_trust == school.trust.as_ref()
     {
-        return Some(format!("the school is in the practitioner's own trust ({})", school.trust.as_deref().unwrap_or("")));
+        return Some(format!(
+            "the school is in the practitioner's own trust ({})",
+            school.trust.as_deref().unwrap_or("")
+        ));
     }
     let windows: Vec<(NaiveDate, NaiveDate)> = days
         .keys()
@@ -295,7 +356,8 @@ pub(crate) fn ineligible(
             ConflictTarget::Trust { name } => school.trust.as_deref() == Some(name.as_str()),
         };
         let overlaps = windows.iter().any(|(first, last)| {
-            conflict.valid_from.is_none_or(|f| f <= *last) && conflict.valid_to.is_none_or(|t| t >= *first)
+            conflict.valid_from.is_none_or(|f| f <= *last)
+                && conflict.valid_to.is_none_or(|t| t >= *first)
         });
         if applies && overlaps {
             return Some(format!("a declared conflict of interest ({})", conflict.kind.as_str()));
@@ -314,7 +376,9 @@ fn check_capacity(
     ctx: &Context<'_>,
     held: bool,
 ) -> Result<(), Rejection> {
-    let used = |period| if held { state.held_days(&p.id, period) } else { state.accepted_days(&p.id, period) };
+    let used = |period| {
+        if held { state.held_days(&p.id, period) } else { state.accepted_days(&p.id, period) }
+    };
     for (period, d) in days {
         let capacity = p.capacity.get(period).copied().unwrap_or(0);
         let used = used(period);
@@ -323,11 +387,19 @@ fn check_capacity(
                 RejectionCode::OverCapacity,
                 &format!("days.{period}"),
                 d,
-                format!("{} has {} of {capacity} days free in {period}", p.id, capacity.saturating_sub(used)),
+                format!(
+                    "{} has {} of {capacity} days free in {period}",
+                    p.id,
+                    capacity.saturating_sub(used)
+                ),
             ));
         }
     }
-    let mut years: Vec<_> = days.keys().filter_map(|k| ctx.rules.calendar.half_term(k)).map(|h| h.year.clone()).collect();
+    let mut years: Vec<_> = days
+        .keys()
+        .filter_map(|k| ctx.rules.calendar.half_term(k))
+        .map(|h| h.year.clone())
+        .collect();
     years.dedup();
     for year in years {
         if let Some(max) = p.max_days.get(&year) {
@@ -342,7 +414,11 @@ fn check_capacity(
                     RejectionCode::OverCapacity,
                     "days",
                     more,
-                    format!("{} has {} of {max} days left in {year}", p.id, max.saturating_sub(used)),
+                    format!(
+                        "{} has {} of {max} days left in {year}",
+                        p.id,
+                        max.saturating_sub(used)
+                    ),
                 ));
             }
         }
@@ -358,7 +434,11 @@ pub(crate) fn known<'s>(state: &'s State, id: &AssignmentId) -> Result<&'s Assig
     }
 }
 
-fn awaiting_answer<'s>(state: &'s State, id: &AssignmentId, ctx: &Context<'_>) -> Result<&'s Assignment, Rejection> {
+fn awaiting_answer<'s>(
+    state: &'s State,
+    id: &AssignmentId,
+    ctx: &Context<'_>,
+) -> Result<&'s Assignment, Rejection> {
     let a = known(state, id)?;
     if a.status != AssignmentStatus::Proposed {
         return Err(not_awaiting(a, a.status));
@@ -368,7 +448,10 @@ fn awaiting_answer<'s>(state: &'s State, id: &AssignmentId, ctx: &Context<'_>) -
             RejectionCode::Expired,
             "assignment",
             id,
-            format!("the answer window closed on {}", a.answer_by.map(|d| d.to_string()).unwrap_or_default()),
+            format!(
+                "the answer window closed on {}",
+                a.answer_by.map(|d| d.to_string()).unwrap_or_default()
+            ),
         ));
     }
     Ok(a)
@@ -407,12 +490,23 @@ fn status_word(s: AssignmentStatus) -> &'static str {
     }
 }
 
-fn recorded_visit<'a>(a: &'a Assignment, visit: &VisitId) -> Result<&'a super::state::Visit, Rejection> {
+fn recorded_visit<'a>(
+    a: &'a Assignment,
+    visit: &VisitId,
+) -> Result<&'a super::state::Visit, Rejection> {
     match a.visits.get(visit) {
-        None => Err(reject(RejectionCode::UnknownVisit, "visit", visit, "no such visit on this assignment")),
-        Some(v) if v.status != VisitStatus::Recorded => {
-            Err(reject(RejectionCode::WrongState, "visit", visit, "this visit was voided or cancelled"))
-        }
+        None => Err(reject(
+            RejectionCode::UnknownVisit,
+            "visit",
+            visit,
+            "no such visit on this assignment",
+        )),
+        Some(v) if v.status != VisitStatus::Recorded => Err(reject(
+            RejectionCode::WrongState,
+            "visit",
+            visit,
+            "this visit was voided or cancelled",
+        )),
         Some(v) => Ok(v),
     }
 }
@@ -422,7 +516,12 @@ fn new_visit_id(a: &Assignment, given: &Option<VisitId>) -> Result<VisitId, Reje
         Some(v) => {
             check_id("visit", v.as_str(), 32)?;
             if a.visits.contains_key(v) {
-                return Err(reject(RejectionCode::Duplicate, "visit", v, "this visit id is taken on this assignment"));
+                return Err(reject(
+                    RejectionCode::Duplicate,
+                    "visit",
+                    v,
+                    "this visit id is taken on this assignment",
+                ));
             }
             Ok(v.clone())
         }
@@ -447,7 +546,12 @@ fn check_visit(
     ctx: &Context<'_>,
 ) -> Result<(), Rejection> {
     if !(1..=2).contains(&half_days) {
-        return Err(reject(RejectionCode::Invalid, "half_days", half_days, "a visit on one day is 1 or 2 half days"));
+        return Err(reject(
+            RejectionCode::Invalid,
+            "half_days",
+            half_days,
+            "a visit on one day is 1 or 2 half days",
+        ));
     }
     if past {
         not_in_future("on", on, ctx)?;
@@ -463,7 +567,12 @@ fn check_visit(
         ));
     };
     if !cal.is_working_day(on) {
-        return Err(reject(RejectionCode::NotWorkingDay, "on", on, "not a working day (a weekend or a bank holiday)"));
+        return Err(reject(
+            RejectionCode::NotWorkingDay,
+            "on",
+            on,
+            "not a working day (a weekend or a bank holiday)",
+        ));
     }
     if charged {
         let assigned = a.days.get(&h.label).copied().unwrap_or(0) * 2;
@@ -484,7 +593,10 @@ fn check_visit(
                 RejectionCode::BeyondAssigned,
                 "half_days",
                 half_days,
-                format!("{} half days of {assigned} assigned in {} are already recorded", used, h.label),
+                format!(
+                    "{} half days of {assigned} assigned in {} are already recorded",
+                    used, h.label
+                ),
             ));
         }
     }
@@ -493,12 +605,21 @@ fn check_visit(
 
 fn not_in_future(field: &str, on: NaiveDate, ctx: &Context<'_>) -> Result<(), Rejection> {
     if on > ctx.today() {
-        return Err(reject(RejectionCode::InFuture, field, on, format!("after today ({})", ctx.today())));
+        return Err(reject(
+            RejectionCode::InFuture,
+            field,
+            on,
+            format!("after today ({})", ctx.today()),
+        ));
     }
     Ok(())
 }
 
 /// Who a run's proposal on `request` would go to: used by the run's record.
-pub(crate) fn same_pair(a: &Assignment, request: &bridges_schemas::RequestId, practitioner: &PractitionerId) -> bool {
+pub(crate) fn same_pair(
+    a: &Assignment,
+    request: &bridges_schemas::RequestId,
+    practitioner: &PractitionerId,
+) -> bool {
     &a.request == request && &a.practitioner == practitioner
 }

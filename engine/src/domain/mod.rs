@@ -104,7 +104,11 @@ impl<'a> Context<'a> {
 /// Decides one command against the state: the events to append, or why not.
 /// Pure: the same state, command and context give the same answer (a sealed
 /// value's nonce aside).
-pub fn decide(state: &State, command: &Command, ctx: &Context<'_>) -> Result<Vec<DomainEvent>, Rejection> {
+pub fn decide(
+    state: &State,
+    command: &Command,
+    ctx: &Context<'_>,
+) -> Result<Vec<DomainEvent>, Rejection> {
     match command {
         Command::RegisterSchool(c) => school::register(state, c, ctx),
         Command::ChangeSchool(c) => school::change(state, c, ctx),
@@ -241,7 +245,12 @@ pub(crate) fn check_id(field: &str, id: &str, max: usize) -> Result<(), Rejectio
 /// Free text that must say something, at most `max` characters.
 pub(crate) fn check_text(field: &str, text: &str, max: usize) -> Result<(), Rejection> {
     if text.trim().is_empty() {
-        return Err(reject(RejectionCode::Invalid, field, format!("{text:?}"), "must not be empty"));
+        return Err(reject(
+            RejectionCode::Invalid,
+            field,
+            format!("{text:?}"),
+            "must not be empty",
+        ));
     }
     if text.chars().count() > max {
         return Err(reject(

@@ -10,8 +10,8 @@ use bridges_schemas::commands::{
     WithdrawPractitioner,
 };
 use bridges_schemas::events::{
-    AvailabilityDeclared, ConflictDeclared, ConflictWithdrawn, DomainEvent, PersonalDataErased,
-    PractitionerChanged, PractitionerDesignated, PractitionerWithdrawn, LeaveRecorded,
+    AvailabilityDeclared, ConflictDeclared, ConflictWithdrawn, DomainEvent, LeaveRecorded,
+    PersonalDataErased, PractitionerChanged, PractitionerDesignated, PractitionerWithdrawn,
 };
 use bridges_schemas::vocab::{ConflictId, ConflictTarget, PersonalDetails, Sealed};
 use bridges_schemas::{Designation, NeedArea, Phase, PractitionerId, Urn};
@@ -95,7 +95,8 @@ pub fn change(
     if p.day_rate != record.day_rate {
         changed.push("day_rate");
     }
-    let given = PersonalDetails { name: c.name.clone(), email: c.email.clone(), phone: c.phone.clone() };
+    let given =
+        PersonalDetails { name: c.name.clone(), email: c.email.clone(), phone: c.phone.clone() };
     let held: Option<PersonalDetails> = p
         .personal
         .as_ref()
@@ -188,10 +189,20 @@ pub fn record_leave(
 ) -> Result<Vec<DomainEvent>, Rejection> {
     let p = active(state, &c.practitioner)?;
     if c.to < c.from {
-        return Err(reject(RejectionCode::Window, "to", c.to, format!("leave ends before it starts ({})", c.from)));
+        return Err(reject(
+            RejectionCode::Window,
+            "to",
+            c.to,
+            format!("leave ends before it starts ({})", c.from),
+        ));
     }
     if (c.to - c.from).num_days() > 366 {
-        return Err(reject(RejectionCode::Invalid, "to", c.to, "leave of more than a year: withdraw the practitioner instead"));
+        return Err(reject(
+            RejectionCode::Invalid,
+            "to",
+            c.to,
+            "leave of more than a year: withdraw the practitioner instead",
+        ));
     }
     let note = seal_note(ctx, "note", p.id.as_str(), &c.note)?;
     Ok(vec![DomainEvent::LeaveRecorded(LeaveRecorded {
@@ -209,19 +220,37 @@ pub fn declare_conflict(state: &State, c: &DeclareConflict) -> Result<Vec<Domain
     let (conflict, target) = match (&c.urn, &c.trust) {
         (Some(urn), None) => {
             if !state.schools.contains_key(urn) {
-                return Err(reject(RejectionCode::UnknownSchool, "urn", urn, "no such school is registered"));
+                return Err(reject(
+                    RejectionCode::UnknownSchool,
+                    "urn",
+                    urn,
+                    "no such school is registered",
+                ));
             }
             (ConflictId(format!("school-{urn}")), ConflictTarget::School { urn: *urn })
         }
         (None, Some(trust)) => {
             check_text("trust", trust, 200)?;
-            (ConflictId(format!("trust-{}", slug(trust))), ConflictTarget::Trust { name: trust.clone() })
+            (
+                ConflictId(format!("trust-{}", slug(trust))),
+                ConflictTarget::Trust { name: trust.clone() },
+            )
         }
         (Some(urn), Some(_)) => {
-            return Err(reject(RejectionCode::Invalid, "urn", urn, "a conflict is with a school or a trust, not both"));
+            return Err(reject(
+                RejectionCode::Invalid,
+                "urn",
+                urn,
+                "a conflict is with a school or a trust, not both",
+            ));
         }
         (None, None) => {
-            return Err(reject(RejectionCode::Invalid, "urn", "(missing)", "a conflict needs a school (urn) or a trust"));
+            return Err(reject(
+                RejectionCode::Invalid,
+                "urn",
+                "(missing)",
+                "a conflict needs a school (urn) or a trust",
+            ));
         }
     };
     if let (Some(from), Some(to)) = (c.valid_from, c.valid_to)
@@ -245,10 +274,18 @@ pub fn declare_conflict(state: &State, c: &DeclareConflict) -> Result<Vec<Domain
 }
 
 /// Withdraw a declared conflict.
-pub fn withdraw_conflict(state: &State, c: &WithdrawConflict) -> Result<Vec<DomainEvent>, Rejection> {
+pub fn withdraw_conflict(
+    state: &State,
+    c: &WithdrawConflict,
+) -> Result<Vec<DomainEvent>, Rejection> {
     let p = known(state, &c.practitioner)?;
     if !p.conflicts.contains_key(&c.conflict) {
-        return Err(reject(RejectionCode::UnknownConflict, "conflict", &c.conflict, "no such conflict is declared"));
+        return Err(reject(
+            RejectionCode::UnknownConflict,
+            "conflict",
+            &c.conflict,
+            "no such conflict is declared",
+        ));
     }
     Ok(vec![DomainEvent::ConflictWithdrawn(ConflictWithdrawn {
         practitioner: c.practitioner.clone(),
@@ -284,14 +321,25 @@ pub fn erase(state: &State, c: &ErasePractitioner) -> Result<Vec<DomainEvent>, R
 }
 
 /// A designated practitioner (withdrawn or not).
-pub(crate) fn known<'s>(state: &'s State, id: &PractitionerId) -> Result<&'s Practitioner, Rejection> {
+pub(crate) fn known<'s>(
+    state: &'s State,
+    id: &PractitionerId,
+) -> Result<&'s Practitioner, Rejection> {
     state.practitioners.get(id).ok_or_else(|| {
-        reject(RejectionCode::UnknownPractitioner, "practitioner", id, "no such practitioner is designated")
+        reject(
+            RejectionCode::UnknownPractitioner,
+            "practitioner",
+            id,
+            "no such practitioner is designated",
+        )
     })
 }
 
 /// A designated practitioner who still takes work and has not been erased.
-pub(crate) fn active<'s>(state: &'s State, id: &PractitionerId) -> Result<&'s Practitioner, Rejection> {
+pub(crate) fn active<'s>(
+    state: &'s State,
+    id: &PractitionerId,
+) -> Result<&'s Practitioner, Rejection> {
     let p = known(state, id)?;
     if p.erased {
         return Err(reject(
@@ -302,7 +350,12 @@ pub(crate) fn active<'s>(state: &'s State, id: &PractitionerId) -> Result<&'s Pr
         ));
     }
     if p.withdrawn {
-        return Err(reject(RejectionCode::PractitionerWithdrawn, "practitioner", id, "this practitioner has withdrawn"));
+        return Err(reject(
+            RejectionCode::PractitionerWithdrawn,
+            "practitioner",
+            id,
+            "this practitioner has withdrawn",
+        ));
     }
     Ok(p)
 }
@@ -328,7 +381,12 @@ impl Record {
         let t = check_title(ctx.rules, "title", title)?;
         super::school::open(state, "home_urn", home_urn)?;
         if specialisms.is_empty() {
-            return Err(reject(RejectionCode::Invalid, "specialisms", "[]", "at least one specialism"));
+            return Err(reject(
+                RejectionCode::Invalid,
+                "specialisms",
+                "[]",
+                "at least one specialism",
+            ));
         }
         for (i, s) in specialisms.iter().enumerate() {
             check_need(ctx.rules, s, None).map_err(|mut r| {
@@ -341,7 +399,12 @@ impl Record {
         }
         let day_rate = day_rate.unwrap_or(t.day_rate);
         if !(50..=2_000).contains(&day_rate) {
-            return Err(reject(RejectionCode::Invalid, "day_rate", day_rate, "a day rate is £50 to £2,000"));
+            return Err(reject(
+                RejectionCode::Invalid,
+                "day_rate",
+                day_rate,
+                "a day rate is £50 to £2,000",
+            ));
         }
         Ok(Record { day_rate })
     }
@@ -358,16 +421,27 @@ fn seal_personal(
     if let Some(e) = email {
         check_text("email", e, 200)?;
         if !e.contains('@') || e.contains(char::is_whitespace) {
-            return Err(reject(RejectionCode::Invalid, "email", "(not shown)", "not an email address"));
+            return Err(reject(
+                RejectionCode::Invalid,
+                "email",
+                "(not shown)",
+                "not an email address",
+            ));
         }
     }
     if let Some(p) = phone {
         check_text("phone", p, 40)?;
         if !p.chars().all(|c| c.is_ascii_digit() || " +()-".contains(c)) {
-            return Err(reject(RejectionCode::Invalid, "phone", "(not shown)", "not a telephone number"));
+            return Err(reject(
+                RejectionCode::Invalid,
+                "phone",
+                "(not shown)",
+                "not a telephone number",
+            ));
         }
     }
-    let details = PersonalDetails { name: name.to_owned(), email: email.clone(), phone: phone.clone() };
+    let details =
+        PersonalDetails { name: name.to_owned(), email: email.clone(), phone: phone.clone() };
     let text = serde_json::to_string(&details).expect("personal details serialize");
     seal_text(ctx, "name", id.as_str(), &text)
 }

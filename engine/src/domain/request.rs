@@ -18,10 +18,19 @@ use super::{Context, State, check_days, check_id, check_need, check_text, check_
 pub const MAX_REQUEST_ID: usize = 48;
 
 /// Raise a request.
-pub fn raise(state: &State, c: &RaiseRequest, ctx: &Context<'_>) -> Result<Vec<DomainEvent>, Rejection> {
+pub fn raise(
+    state: &State,
+    c: &RaiseRequest,
+    ctx: &Context<'_>,
+) -> Result<Vec<DomainEvent>, Rejection> {
     check_id("request", c.request.as_str(), MAX_REQUEST_ID)?;
     if state.requests.contains_key(&c.request) {
-        return Err(reject(RejectionCode::Duplicate, "request", &c.request, "this request id is taken"));
+        return Err(reject(
+            RejectionCode::Duplicate,
+            "request",
+            &c.request,
+            "this request id is taken",
+        ));
     }
     let school = super::school::open(state, "urn", c.urn)?;
     check_need(ctx.rules, &c.need, Some(school.phase))?;
@@ -42,7 +51,11 @@ pub fn raise(state: &State, c: &RaiseRequest, ctx: &Context<'_>) -> Result<Vec<D
 
 /// Amend an open request; nothing when nothing changed. Days are never cut
 /// below what proposals and accepted assignments hold.
-pub fn amend(state: &State, c: &AmendRequest, ctx: &Context<'_>) -> Result<Vec<DomainEvent>, Rejection> {
+pub fn amend(
+    state: &State,
+    c: &AmendRequest,
+    ctx: &Context<'_>,
+) -> Result<Vec<DomainEvent>, Rejection> {
     let r = open(state, &c.request)?;
     let school = state.schools.get(&r.urn);
     let need = c.need.clone().unwrap_or_else(|| r.need.clone());
@@ -75,7 +88,12 @@ pub fn amend(state: &State, c: &AmendRequest, ctx: &Context<'_>) -> Result<Vec<D
             }
         }
         if days.is_empty() {
-            return Err(reject(RejectionCode::Invalid, "days", "{}", "a request keeps at least one day; withdraw it instead"));
+            return Err(reject(
+                RejectionCode::Invalid,
+                "days",
+                "{}",
+                "a request keeps at least one day; withdraw it instead",
+            ));
         }
     }
     if c.need.is_some() {
@@ -125,7 +143,11 @@ pub fn withdraw(state: &State, c: &WithdrawRequest) -> Result<Vec<DomainEvent>, 
 
 /// Close an open request with its impact rating (the note sealed under the
 /// request's own key).
-pub fn close(state: &State, c: &CloseRequest, ctx: &Context<'_>) -> Result<Vec<DomainEvent>, Rejection> {
+pub fn close(
+    state: &State,
+    c: &CloseRequest,
+    ctx: &Context<'_>,
+) -> Result<Vec<DomainEvent>, Rejection> {
     open(state, &c.request)?;
     let note = super::seal_note(ctx, "note", &super::request_key(&c.request), &c.note)?;
     Ok(vec![DomainEvent::RequestClosed(RequestClosed {

@@ -7,11 +7,11 @@
 //! makes its proposals count. A run left without it is discarded.
 
 use bridges_schemas::commands::{DiscardRun, RecordRun, Rejection, RejectionCode};
+use bridges_schemas::common::SolveStatus;
 use bridges_schemas::events::{
     AssignmentProposed, DaysPerPeriod, DomainEvent, DroppedProposal, MatchingRunCompleted,
     MatchingRunDiscarded, MatchingRunStarted, TierFigures, UnmetRecord, UnmetRecorded,
 };
-use bridges_schemas::common::SolveStatus;
 use bridges_schemas::vocab::AssignmentId;
 use sha2::{Digest, Sha256};
 
@@ -27,13 +27,27 @@ pub const UNMET_PER_PART: usize = 40;
 pub const MAX_RUN_ID: usize = 40;
 
 /// Record a run's plan, keeping what still holds.
-pub fn record(state: &State, c: &RecordRun, ctx: &Context<'_>) -> Result<Vec<DomainEvent>, Rejection> {
+pub fn record(
+    state: &State,
+    c: &RecordRun,
+    ctx: &Context<'_>,
+) -> Result<Vec<DomainEvent>, Rejection> {
     check_id("run", c.run.as_str(), MAX_RUN_ID)?;
     if state.runs.contains_key(&c.run) {
-        return Err(reject(RejectionCode::Duplicate, "run", &c.run, "this run is already recorded"));
+        return Err(reject(
+            RejectionCode::Duplicate,
+            "run",
+            &c.run,
+            "this run is already recorded",
+        ));
     }
     if c.problem_sha256.len() != 64 || !c.problem_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(reject(RejectionCode::Invalid, "problem_sha256", &c.problem_sha256, "64 hex digits"));
+        return Err(reject(
+            RejectionCode::Invalid,
+            "problem_sha256",
+            &c.problem_sha256,
+            "64 hex digits",
+        ));
     }
     let mut events = vec![DomainEvent::MatchingRunStarted(MatchingRunStarted {
         run: c.run.clone(),
@@ -55,14 +69,19 @@ pub fn record(state: &State, c: &RecordRun, ctx: &Context<'_>) -> Result<Vec<Dom
         })
         .collect();
     for part in unmet.chunks(UNMET_PER_PART) {
-        events.push(DomainEvent::UnmetRecorded(UnmetRecorded { run: c.run.clone(), unmet: part.to_vec() }));
+        events.push(DomainEvent::UnmetRecorded(UnmetRecorded {
+            run: c.run.clone(),
+            unmet: part.to_vec(),
+        }));
     }
     let mut dropped = Vec::new();
     let mut proposals = 0u32;
     // Days this record proposes, per practitioner and half-term (the plan's
     // own proposals count against the capacity the later ones see).
-    let mut taking: std::collections::BTreeMap<(bridges_schemas::PractitionerId, bridges_schemas::Period), u32> =
-        Default::default();
+    let mut taking: std::collections::BTreeMap<
+        (bridges_schemas::PractitionerId, bridges_schemas::Period),
+        u32,
+    > = Default::default();
     for a in &c.plan.assignments {
         let drop = |reason: String| DroppedProposal {
             request: a.request.clone(),
@@ -160,7 +179,8 @@ pub fn record(state: &State, c: &RecordRun, ctx: &Context<'_>) -> Result<Vec<Dom
                 SolveStatus::Optimal => f64::from(covered),
                 _ => f64::from(requested),
             };
-            let gap = if bound > 0.0 { ((bound - f64::from(covered)) / bound).max(0.0) } else { 0.0 };
+            let gap =
+                if bound > 0.0 { ((bound - f64::from(covered)) / bound).max(0.0) } else { 0.0 };
             TierFigures { requested, covered, bound, gap, greedy: c.greedy_coverage[t] }
         })
         .collect();
@@ -186,7 +206,12 @@ pub fn discard(state: &State, c: &DiscardRun) -> Result<Vec<DomainEvent>, Reject
         return Err(reject(RejectionCode::UnknownRun, "run", &c.run, "no such run"));
     };
     if run.is_complete() || run.discarded {
-        return Err(reject(RejectionCode::WrongState, "run", &c.run, "this run is complete or already discarded"));
+        return Err(reject(
+            RejectionCode::WrongState,
+            "run",
+            &c.run,
+            "this run is complete or already discarded",
+        ));
     }
     Ok(vec![DomainEvent::MatchingRunDiscarded(MatchingRunDiscarded {
         run: c.run.clone(),

@@ -2,6 +2,7 @@
 //! record an inspection outcome (which sets the school's risk by the
 //! configured rule unless the LA or a RISE referral set it), assess risk.
 
+use bridges_schemas::Urn;
 use bridges_schemas::commands::{
     AssessRisk, ChangeSchool, CloseSchool, RecordInspection, RegisterSchool, Rejection,
     RejectionCode,
@@ -11,16 +12,24 @@ use bridges_schemas::events::{
 };
 use bridges_schemas::inspection::{Standing, standing};
 use bridges_schemas::vocab::RiskSource;
-use bridges_schemas::Urn;
 
 use super::state::School;
 use super::{Context, State, check_text, reject};
 
 /// Register a school of the LA (a GIAS row). A school seen before is refused.
-pub fn register(state: &State, c: &RegisterSchool, ctx: &Context<'_>) -> Result<Vec<DomainEvent>, Rejection> {
+pub fn register(
+    state: &State,
+    c: &RegisterSchool,
+    ctx: &Context<'_>,
+) -> Result<Vec<DomainEvent>, Rejection> {
     check_urn("urn", c.urn)?;
     if state.schools.contains_key(&c.urn) {
-        return Err(reject(RejectionCode::Duplicate, "urn", c.urn, "this school is already registered"));
+        return Err(reject(
+            RejectionCode::Duplicate,
+            "urn",
+            c.urn,
+            "this school is already registered",
+        ));
     }
     check_text("name", &c.name, 200)?;
     if c.la_code != ctx.rules.la_code {
@@ -48,7 +57,11 @@ pub fn register(state: &State, c: &RegisterSchool, ctx: &Context<'_>) -> Result<
 }
 
 /// Record a registered school's new record; nothing when nothing changed.
-pub fn change(state: &State, c: &ChangeSchool, _ctx: &Context<'_>) -> Result<Vec<DomainEvent>, Rejection> {
+pub fn change(
+    state: &State,
+    c: &ChangeSchool,
+    _ctx: &Context<'_>,
+) -> Result<Vec<DomainEvent>, Rejection> {
     let s = known(state, c.urn)?;
     check_text("name", &c.name, 200)?;
     check_location(c.easting, c.northing)?;
@@ -87,7 +100,12 @@ pub fn change(state: &State, c: &ChangeSchool, _ctx: &Context<'_>) -> Result<Vec
 pub fn close(state: &State, c: &CloseSchool) -> Result<Vec<DomainEvent>, Rejection> {
     let s = known(state, c.urn)?;
     if s.closed {
-        return Err(reject(RejectionCode::SchoolClosed, "urn", c.urn, "this school is already closed"));
+        return Err(reject(
+            RejectionCode::SchoolClosed,
+            "urn",
+            c.urn,
+            "this school is already closed",
+        ));
     }
     check_text("reason", &c.reason, 500)?;
     Ok(vec![DomainEvent::SchoolClosed(SchoolClosed {
@@ -144,7 +162,12 @@ pub fn assess_risk(state: &State, c: &AssessRisk) -> Result<Vec<DomainEvent>, Re
     if let Some(t) = c.tier
         && !(1..=4).contains(&t)
     {
-        return Err(reject(RejectionCode::Invalid, "tier", t, "a risk tier is 1 (most at risk) to 4"));
+        return Err(reject(
+            RejectionCode::Invalid,
+            "tier",
+            t,
+            "a risk tier is 1 (most at risk) to 4",
+        ));
     }
     check_text("reason", &c.reason, 500)?;
     if s.closed {
@@ -161,18 +184,21 @@ pub fn assess_risk(state: &State, c: &AssessRisk) -> Result<Vec<DomainEvent>, Re
 /// The registered school `urn`.
 pub(crate) fn known(state: &State, urn: Urn) -> Result<&School, Rejection> {
     check_urn("urn", urn)?;
-    state
-        .schools
-        .get(&urn)
-        .ok_or_else(|| reject(RejectionCode::UnknownSchool, "urn", urn, "no such school is registered"))
+    state.schools.get(&urn).ok_or_else(|| {
+        reject(RejectionCode::UnknownSchool, "urn", urn, "no such school is registered")
+    })
 }
 
 /// A registered, open school.
 pub(crate) fn open<'s>(state: &'s State, field: &str, urn: Urn) -> Result<&'s School, Rejection> {
     check_urn(field, urn)?;
     match state.schools.get(&urn) {
-        None => Err(reject(RejectionCode::UnknownSchool, field, urn, "no such school is registered")),
-        Some(s) if s.closed => Err(reject(RejectionCode::SchoolClosed, field, urn, "this school has closed")),
+        None => {
+            Err(reject(RejectionCode::UnknownSchool, field, urn, "no such school is registered"))
+        }
+        Some(s) if s.closed => {
+            Err(reject(RejectionCode::SchoolClosed, field, urn, "this school has closed"))
+        }
         Some(s) => Ok(s),
     }
 }
@@ -189,7 +215,12 @@ fn check_location(easting: f64, northing: f64) -> Result<(), Rejection> {
     // British National Grid: 0..700 km east, 0..1,300 km north.
     for (field, x, max) in [("easting", easting, 700_000.0), ("northing", northing, 1_300_000.0)] {
         if !x.is_finite() || !(0.0..=max).contains(&x) {
-            return Err(reject(RejectionCode::Invalid, field, x, "not a British National Grid coordinate"));
+            return Err(reject(
+                RejectionCode::Invalid,
+                field,
+                x,
+                "not a British National Grid coordinate",
+            ));
         }
     }
     Ok(())

@@ -237,7 +237,10 @@ impl State {
     }
 
     /// The assignments of a request, in the order proposed, that count.
-    pub fn assignments_of<'a>(&'a self, request: &RequestId) -> impl Iterator<Item = &'a Assignment> {
+    pub fn assignments_of<'a>(
+        &'a self,
+        request: &RequestId,
+    ) -> impl Iterator<Item = &'a Assignment> {
         self.requests
             .get(request)
             .into_iter()
@@ -575,7 +578,10 @@ impl State {
                         Visit {
                             on: e.on,
                             half_days: e.half_days,
-                            status: VisitStatus::Cancelled { no_show: e.no_show, charged: e.charged },
+                            status: VisitStatus::Cancelled {
+                                no_show: e.no_show,
+                                charged: e.charged,
+                            },
                             confirmed: false,
                             recorded_at: at,
                             note: None,
@@ -596,7 +602,11 @@ impl State {
                 }
             }
             DomainEvent::BudgetSet(e) => {
-                self.partnerships.entry(e.year.clone()).or_default().budgets.insert(e.funding, e.amount_pence);
+                self.partnerships
+                    .entry(e.year.clone())
+                    .or_default()
+                    .budgets
+                    .insert(e.funding, e.amount_pence);
             }
             DomainEvent::BrokerageFeeSet(e) => {
                 self.partnerships.entry(e.year.clone()).or_default().fee_basis_points =

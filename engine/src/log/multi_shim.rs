@@ -29,7 +29,10 @@ pub enum MultiAppendOutcome {
 }
 
 impl EventLog {
-    pub async fn append_multi(&self, req: MultiAppendRequest) -> Result<MultiAppendOutcome, LogError> {
+    pub async fn append_multi(
+        &self,
+        req: MultiAppendRequest,
+    ) -> Result<MultiAppendOutcome, LogError> {
         for p in &req.parts {
             let actual = self.stream_version(&p.stream)?;
             let ok = match p.expected {
@@ -38,7 +41,11 @@ impl EventLog {
                 ExpectedVersion::Exact(v) => actual == v,
             };
             if !ok {
-                return Ok(MultiAppendOutcome::Conflict { stream: p.stream.clone(), expected: p.expected, actual });
+                return Ok(MultiAppendOutcome::Conflict {
+                    stream: p.stream.clone(),
+                    expected: p.expected,
+                    actual,
+                });
             }
         }
         let mut first = None;
@@ -52,7 +59,10 @@ impl EventLog {
                 continue;
             }
             i += 1;
-            let cid = req.command_id.as_ref().map(|c| if i == n { c.clone() } else { format!("{c}~{i}") });
+            let cid = req
+                .command_id
+                .as_ref()
+                .map(|c| if i == n { c.clone() } else { format!("{c}~{i}") });
             match self
                 .append(AppendRequest {
                     stream: p.stream,
@@ -69,15 +79,26 @@ impl EventLog {
                     versions.push(version);
                 }
                 AppendOutcome::Conflict { expected, actual } => {
-                    return Ok(MultiAppendOutcome::Conflict { stream: String::new(), expected, actual });
+                    return Ok(MultiAppendOutcome::Conflict {
+                        stream: String::new(),
+                        expected,
+                        actual,
+                    });
                 }
             }
         }
-        Ok(MultiAppendOutcome::Appended { first: first.unwrap_or(Position(last.0 + 1)), last, versions })
+        Ok(MultiAppendOutcome::Appended {
+            first: first.unwrap_or(Position(last.0 + 1)),
+            last,
+            versions,
+        })
     }
 
     /// The first outcome of a command id seen before: its first and last positions.
-    pub fn command_outcome(&self, command_id: &str) -> Result<Option<(Position, Position)>, LogError> {
+    pub fn command_outcome(
+        &self,
+        command_id: &str,
+    ) -> Result<Option<(Position, Position)>, LogError> {
         Ok(self.store().get(&keys::command(command_id))?.and_then(|v| {
             let first = keys::u64_value(v.get(..8)?)?;
             let last = keys::u64_value(v.get(8..16)?)?;

@@ -32,8 +32,8 @@ pub use run::*;
 pub use school::*;
 
 use crate::common::{Designation, Period, Phase, Urn};
-use crate::vocab::{ConflictId, ConflictKind, ConflictTarget, RunId, TierChoice, UserId};
 use crate::vocab::{AssignmentId, FundingSource};
+use crate::vocab::{ConflictId, ConflictKind, ConflictTarget, RunId, TierChoice, UserId};
 
 /// Whole days per half-term.
 pub type DaysPerPeriod = BTreeMap<Period, u32>;
@@ -241,8 +241,12 @@ impl DomainEvent {
             ("PractitionerRegistered", 2) => {
                 DomainEvent::PractitionerDesignated(upcast_practitioner_v2(de(t, v, p)?))
             }
-            ("ConflictDeclared", 1) => DomainEvent::ConflictDeclared(upcast_conflict_v1(de(t, v, p)?)),
-            ("SupportRequested", 1) => DomainEvent::SupportRequested(upcast_request_v1(de(t, v, p)?)),
+            ("ConflictDeclared", 1) => {
+                DomainEvent::ConflictDeclared(upcast_conflict_v1(de(t, v, p)?))
+            }
+            ("SupportRequested", 1) => {
+                DomainEvent::SupportRequested(upcast_request_v1(de(t, v, p)?))
+            }
             ("MatchingRunCompleted", 1) => {
                 DomainEvent::MatchingRunCompleted(upcast_run_v1(de(t, v, p)?))
             }
@@ -435,22 +439,29 @@ fn de<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// The typical day rate of the national titles (DESIGN.md), used to upcast
-/// v1 practitioners that were registered before rates were recorded.
-pub fn typical_day_rate(designation: &Designation) -> u32 {
-    match designation.to_string().as_str() {
-        "NLE" => 550,
-        "LLE" => 450,
-        _ => 350,
+/// The typical day rate of a national designation (DESIGN.md): SLE £350,
+/// LLE £450, NLE £550; `None` for a local title (its rate is configured).
+/// Used to upcast v1 practitioners registered before rates were recorded.
+pub fn typical_day_rate(designation: &Designation) -> Option<u32> {
+    match designation.as_str() {
+        Designation::SLE => Some(350),
+        Designation::LLE => Some(450),
+        Designation::NLE => Some(550),
+        _ => None,
     }
 }
+
+/// The rate a v1 practitioner is upcast with when its title is not a
+/// national one (v1 stored only NLE, LLE or SLE, so this is a guard): the
+/// lowest typical rate.
+const V1_FALLBACK_RATE: u32 = 350;
 
 /// `PractitionerRegistered` v1 -> `PractitionerDesignated`: v1 practitioners
 /// were not limited by phase (all phases) and were paid the typical rate of
 /// their designation.
 pub fn upcast_practitioner_v1(v1: PractitionerRegisteredV1) -> PractitionerDesignated {
     PractitionerDesignated {
-        day_rate: typical_day_rate(&v1.designation),
+        day_rate: typical_day_rate(&v1.designation).unwrap_or(V1_FALLBACK_RATE),
         practitioner: v1.practitioner,
         title: v1.designation,
         home_urn: v1.home_urn,

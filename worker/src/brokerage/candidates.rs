@@ -1,11 +1,13 @@
 //! The prepared problem: dense indices, whole days as integers, and the
-//! eligibility screen (rules 3 to 5) that decides which request x practitioner
-//! pairs become model columns. Assumes the problem passed validation.
+//! eligibility screen (rules 3 to 5, and the exclusions of rule 9) that
+//! decides which request x practitioner pairs become model columns. An
+//! excluded pair is never a column (validation refuses a pin on one).
+//! Assumes the problem passed validation.
 //!
 //! It is not the feasibility checker (`check.rs` has its own rules) and it
 //! builds no model.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use bridges_schemas::SameTrust;
@@ -56,6 +58,8 @@ pub struct Pair {
 pub enum Screen {
     /// Need, phase or designation does not match (rule 3).
     Ineligible,
+    /// The pair is listed in `exclusions` (rule 9).
+    Excluded,
     /// The request is at the practitioner's home school (rule 4).
     HomeSchool,
     /// A listed conflict (rule 4).
@@ -224,13 +228,20 @@ pub fn prepare(problem: &BrokerageProblem) -> Prepared<'_> {
         .iter()
         .filter_map(|c| prac_of.get(c.practitioner.as_str()).map(|&p| ((p, c.urn.0), ())))
         .collect();
+    let excluded: BTreeSet<(usize, usize)> = problem
+        .exclusions
+        .iter()
+        .filter_map(|x| {
+            Some((*req_of.get(x.request.as_str())?, *prac_of.get(x.practitioner.as_str())?))
+        })
+        .collect();
     let mut pairs = Vec::new();
     let mut ranges = Vec::with_capacity(problem.requests.len());
     for r in 0..problem.requests.len() {
         let start = pairs.len();
         for p in 0..problem.practitioners.len() {
             let pinned = prep.pins.get(&(r, p)).cloned();
-            let screen = screen_with(&prep, &conflicts, r, p);
+            let screen = screen_with(&prep, &conflicts, excluded.contains(&(r, p)), r, p);
             let useful = (0..t_count).any(|t| prep.demand[r][t] > 0 && prep.capacity[p][t] > 0);
             match (screen, pinned) {
                 (_, Some(pinned)) => pairs.push(Pair {
@@ -254,14 +265,16 @@ pub fn prepare(problem: &BrokerageProblem) -> Prepared<'_> {
     prep
 }
 
-/// Where practitioner `p` stands for request `r` under rules 3 to 5.
+/// Where practitioner `p` stands for request `r` under rules 3 to 5 and 9.
 pub fn screen(prep: &Prepared<'_>, r: usize, p: usize) -> Screen {
     let pr = &prep.problem.practitioners[p];
-    let urn = prep.problem.requests[r].urn;
-    let listed = prep.problem.conflicts.iter().any(|c| c.practitioner == pr.id && c.urn == urn);
+    let req = &prep.problem.requests[r];
+    let listed = prep.problem.conflicts.iter().any(|c| c.practitioner == pr.id && c.urn == req.urn);
     let conflicts: BTreeMap<(usize, u32), ()> =
-        if listed { BTreeMap::from([((p, urn.0), ())]) } else { BTreeMap::new() };
-    screen_with(prep, &conflicts, r, p)
+        if listed { BTreeMap::from([((p, req.urn.0), ())]) } else { BTreeMap::new() };
+    let excluded =
+        prep.problem.exclusions.iter().any(|x| x.request == req.id && x.practitioner == pr.id);
+    screen_with(prep, &conflicts, excluded, r, p)
 }
 
 /// The connected component of each request: requests are joined through the
@@ -315,9 +328,14 @@ fn pair_km(prep: &Prepared<'_>, r: usize, p: usize) -> f64 {
     distance_km(a.easting, a.northing, b.easting, b.northing)
 }
 
+/// The screen of one pair; `excluded` says whether it is listed in
+/// `exclusions`. Eligibility comes first (an excluded practitioner who is
+/// not eligible anyway is `Ineligible`), then the exclusion, then conflicts
+/// and distance.
 fn screen_with(
     prep: &Prepared<'_>,
     conflicts: &BTreeMap<(usize, u32), ()>,
+    excluded: bool,
     r: usize,
     p: usize,
 ) -> Screen {
@@ -331,6 +349,9 @@ fn screen_with(
         || !req.designations.contains(&pr.designation)
     {
         return Screen::Ineligible;
+    }
+    if excluded {
+        return Screen::Excluded;
     }
     if home.urn == school.urn {
         return Screen::HomeSchool;

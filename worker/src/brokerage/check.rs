@@ -1,4 +1,4 @@
-//! An independent feasibility checker for brokerage plans: rules 1 to 8 of
+//! An independent feasibility checker for brokerage plans: rules 1 to 9 of
 //! CONTRACTS.md, and the plan's own bookkeeping (coverage, cost, unmet days).
 //! It shares no code with the model on purpose (its own lookups, distance and
 //! eligibility), so a bug in one is caught by the other. It reads only the
@@ -49,6 +49,11 @@ pub fn check(problem: &BrokerageProblem, plan: &BrokeragePlan) -> Vec<Violation>
         return out;
     }
 
+    let excluded: HashSet<(&str, &str)> = problem
+        .exclusions
+        .iter()
+        .map(|x| (x.request.0.as_str(), x.practitioner.0.as_str()))
+        .collect();
     let mut per_req: HashMap<(&str, &str), f64> = HashMap::new();
     let mut per_prac: HashMap<(&str, &str), f64> = HashMap::new();
     let mut per_prac_total: HashMap<&str, f64> = HashMap::new();
@@ -75,6 +80,10 @@ pub fn check(problem: &BrokerageProblem, plan: &BrokeragePlan) -> Vec<Violation>
         let days: f64 = a.days.values().map(|&d| f64::from(d)).sum();
         if days > 0.0 {
             practitioners_of.entry(rid).or_default().insert(pid);
+        }
+        // Rule 9: an excluded pair carries no days, pinned or not.
+        if days > 0.0 && excluded.contains(&(rid, pid)) {
+            bad(9, format!("{pid} is excluded from {rid} but has {days} days"));
         }
         let pin_days: f64 = a
             .days

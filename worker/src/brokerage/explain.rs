@@ -1,8 +1,10 @@
 //! Why each unmet request is unmet: a reason code from the fixed list
 //! ([`UnmetReason`]), a detail naming the counts and ids behind it, and a
 //! counterfactual where one exists. Derived from the rules the plan ran into:
-//! eligibility, conflicts, distance, capacity left in the period, budget left,
-//! and the one-practitioner rule.
+//! eligibility, exclusions (rule 9: `excluded` when every eligible
+//! practitioner is excluded from the request; with some conflicted instead,
+//! `conflict` naming which is which), conflicts, distance, capacity left in
+//! the period, budget left, and the one-practitioner rule.
 //!
 //! It explains a plan given as whole days per pair; it does not solve.
 
@@ -116,29 +118,52 @@ impl<'a, 'p> Context<'a, 'p> {
                 counterfactual: None,
             };
         }
-        let unconflicted: Vec<&(usize, Screen)> = eligible
-            .iter()
-            .copied()
-            .filter(|(_, s)| !matches!(s, Screen::HomeSchool | Screen::Listed | Screen::SameTrust))
-            .collect();
+        let blocked = |s: &Screen| {
+            matches!(s, Screen::Excluded | Screen::HomeSchool | Screen::Listed | Screen::SameTrust)
+        };
+        let unconflicted: Vec<&(usize, Screen)> =
+            eligible.iter().copied().filter(|(_, s)| !blocked(s)).collect();
         if unconflicted.is_empty() {
             let named: Vec<String> = eligible
                 .iter()
                 .take(6)
-                .map(|(p, s)| {
+                .map(|&&(p, s)| {
                     let why = match s {
+                        Screen::Excluded => "excluded from this request",
                         Screen::HomeSchool => "home school",
                         Screen::Listed => "listed conflict",
                         _ => "same trust",
                     };
-                    format!("{} ({why})", id(*p))
+                    format!("{} ({why})", id(p))
                 })
                 .collect();
+            let more = if eligible.len() > 6 {
+                format!(" and {} more", eligible.len() - 6)
+            } else {
+                String::new()
+            };
+            if eligible.iter().all(|(_, s)| *s == Screen::Excluded) {
+                let ids: Vec<String> = eligible.iter().take(6).map(|&&(p, _)| id(p)).collect();
+                return Finding {
+                    reason: UnmetReason::Excluded,
+                    detail: format!(
+                        "the {} eligible practitioners are all excluded from this request: {}{more}",
+                        eligible.len(),
+                        ids.join(", ")
+                    ),
+                    counterfactual: None,
+                };
+            }
             return Finding {
                 reason: UnmetReason::Conflict,
                 detail: format!(
-                    "the {} eligible practitioners are all conflicted: {}",
+                    "the {} eligible practitioners are all {}: {}{more}",
                     eligible.len(),
+                    if eligible.iter().any(|(_, s)| *s == Screen::Excluded) {
+                        "conflicted or excluded"
+                    } else {
+                        "conflicted"
+                    },
                     named.join(", ")
                 ),
                 counterfactual: None,

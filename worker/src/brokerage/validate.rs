@@ -1,14 +1,17 @@
-//! Validation of a brokerage problem before anything is solved: unknown
-//! references, duplicates, bad numbers and periods not listed. The first
+//! Validation of a brokerage problem before anything is solved: ids outside
+//! the contract's character set, titles that are not titles, unknown
+//! references, duplicates, bad numbers, periods not listed, and pins on an
+//! excluded pair (rule 9). The first
 //! problem found is returned as an [`InvalidProblem`] naming the JSON path of
 //! the field, its value and why it is refused.
 //!
 //! It does not judge feasibility (pins that break a rule are a plan with
 //! `status: "infeasible"`, not bad input).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bridges_schemas::brokerage::{BrokerageProblem, DaysByPeriod};
+use bridges_schemas::common::{check_id, check_title};
 
 use crate::common::InvalidProblem;
 
@@ -16,9 +19,7 @@ use crate::common::InvalidProblem;
 pub fn validate(problem: &BrokerageProblem) -> Result<(), InvalidProblem> {
     let mut periods = BTreeSet::new();
     for (i, period) in problem.periods.iter().enumerate() {
-        if period.0.trim().is_empty() {
-            return Err(InvalidProblem::new(format!("periods[{i}]"), "\"\"", "empty period label"));
-        }
+        id(&format!("periods[{i}]"), period.as_str())?;
         if !periods.insert(period.as_str()) {
             return Err(InvalidProblem::new(format!("periods[{i}]"), period, "duplicate period"));
         }
@@ -40,6 +41,8 @@ pub fn validate(problem: &BrokerageProblem) -> Result<(), InvalidProblem> {
     let mut practitioners = BTreeSet::new();
     for (i, p) in problem.practitioners.iter().enumerate() {
         let at = format!("practitioners[{i}]");
+        id(&format!("{at}.id"), p.id.as_str())?;
+        title(&format!("{at}.designation"), p.designation.as_str())?;
         if !practitioners.insert(p.id.as_str()) {
             return Err(InvalidProblem::new(
                 format!("{at}.id"),
@@ -64,6 +67,10 @@ pub fn validate(problem: &BrokerageProblem) -> Result<(), InvalidProblem> {
     let mut requests = BTreeSet::new();
     for (i, r) in problem.requests.iter().enumerate() {
         let at = format!("requests[{i}]");
+        id(&format!("{at}.id"), r.id.as_str())?;
+        for (k, d) in r.designations.iter().enumerate() {
+            title(&format!("{at}.designations[{k}]"), d.as_str())?;
+        }
         if !requests.insert(r.id.as_str()) {
             return Err(InvalidProblem::new(format!("{at}.id"), &r.id, "duplicate request id"));
         }
@@ -106,6 +113,25 @@ pub fn validate(problem: &BrokerageProblem) -> Result<(), InvalidProblem> {
         }
     }
 
+    let mut excluded = BTreeMap::new();
+    for (i, x) in problem.exclusions.iter().enumerate() {
+        if !requests.contains(x.request.as_str()) {
+            return Err(InvalidProblem::new(
+                format!("exclusions[{i}].request"),
+                &x.request,
+                "no request with this id",
+            ));
+        }
+        if !practitioners.contains(x.practitioner.as_str()) {
+            return Err(InvalidProblem::new(
+                format!("exclusions[{i}].practitioner"),
+                &x.practitioner,
+                "no practitioner with this id",
+            ));
+        }
+        excluded.entry((x.request.as_str(), x.practitioner.as_str())).or_insert(i);
+    }
+
     for (i, pin) in problem.pinned.iter().enumerate() {
         if !requests.contains(pin.request.as_str()) {
             return Err(InvalidProblem::new(
@@ -121,6 +147,13 @@ pub fn validate(problem: &BrokerageProblem) -> Result<(), InvalidProblem> {
                 "no practitioner with this id",
             ));
         }
+        if let Some(x) = excluded.get(&(pin.request.as_str(), pin.practitioner.as_str())) {
+            return Err(InvalidProblem::new(
+                format!("pinned[{i}].practitioner"),
+                &pin.practitioner,
+                format!("excluded from request {} by exclusions[{x}] (rule 9)", pin.request),
+            ));
+        }
         days(&format!("pinned[{i}].days"), &pin.days, &periods)?;
     }
 
@@ -131,6 +164,16 @@ pub fn validate(problem: &BrokerageProblem) -> Result<(), InvalidProblem> {
         non_negative("policy.budget", budget)?;
     }
     Ok(())
+}
+
+/// An id of the contract's character set (ASCII letters, digits, `-`, `_`; 1 to 64).
+fn id(field: &str, value: &str) -> Result<(), InvalidProblem> {
+    check_id(value).map_err(|why| InvalidProblem::new(field, format!("{value:?}"), why))
+}
+
+/// A designation title (1 to 40 printable characters, no space at either end).
+fn title(field: &str, value: &str) -> Result<(), InvalidProblem> {
+    check_title(value).map_err(|why| InvalidProblem::new(field, format!("{value:?}"), why))
 }
 
 /// A map of days: every period listed in `periods`, every value whole and >= 0.

@@ -4,7 +4,10 @@
 //! day rates SLE £350, LLE £450 to £500, NLE £550, and demand spread over the
 //! six half-terms 2026-AU1 .. 2027-SU2. Deterministic for a seed.
 //!
-//! It writes nothing and does not validate; the solver does that.
+//! It writes nothing and does not validate; the solver does that. Its
+//! documents read back under the strict reading (every policy field set);
+//! it lists no exclusions (tests add their own, so that seeded instances
+//! stay as they were).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -141,6 +144,7 @@ pub fn generate(spec: &Spec) -> anyhow::Result<BrokerageProblem> {
         practitioners,
         requests,
         conflicts,
+        exclusions: Vec::new(),
         pinned,
         policy: BrokeragePolicy {
             max_distance_km: Some(MAX_DISTANCE_KM),
@@ -241,9 +245,9 @@ fn gias_schools(
 fn practitioner(i: usize, schools: &[School], rng: &mut ChaCha8Rng) -> Practitioner {
     let home = schools.choose(rng).expect("schools is not empty");
     let designation = match rng.random_range(0..100) {
-        0..60 => Designation::Sle,
-        60..90 => Designation::Lle,
-        _ => Designation::Nle,
+        0..60 => Designation::SLE,
+        60..90 => Designation::LLE,
+        _ => Designation::NLE,
     };
     let mut phases = vec![home.phase];
     if rng.random_bool(0.3) {
@@ -261,7 +265,7 @@ fn practitioner(i: usize, schools: &[School], rng: &mut ChaCha8Rng) -> Practitio
     let mut specialisms = Vec::new();
     let mut capacity = DaysByPeriod::new();
     let (prefix, rate, max_days) = match designation {
-        Designation::Sle => {
+        Designation::SLE => {
             // 10 to 15 days a year, at most three in a half-term.
             let year: u32 = rng.random_range(10..=15);
             specialisms.push(pick_specialism(rng));
@@ -273,7 +277,7 @@ fn practitioner(i: usize, schools: &[School], rng: &mut ChaCha8Rng) -> Practitio
             }
             ("sle", 350.0, Some(f64::from(year)))
         }
-        Designation::Lle => {
+        Designation::LLE => {
             // 0.5 to 1 day a week: 3 to 6 days a half-term.
             specialisms.push(NeedArea::from("leadership"));
             if rng.random_bool(0.5) {
@@ -285,7 +289,7 @@ fn practitioner(i: usize, schools: &[School], rng: &mut ChaCha8Rng) -> Practitio
             }
             ("lle", [450.0, 475.0, 500.0][rng.random_range(0..3)], None)
         }
-        Designation::Nle => {
+        _ => {
             specialisms.push(NeedArea::from("leadership"));
             for p in PERIODS {
                 capacity.insert(Period::from(p), f64::from(rng.random_range(2..=4u32)));
@@ -297,7 +301,7 @@ fn practitioner(i: usize, schools: &[School], rng: &mut ChaCha8Rng) -> Practitio
     specialisms.dedup();
     Practitioner {
         id: PractitionerId(format!("{prefix}-{}", i + 1)),
-        designation,
+        designation: Designation::from(designation),
         home_urn: home.urn,
         specialisms,
         phases,
@@ -342,15 +346,16 @@ fn request(
     let need = if leadership { NeedArea::from("leadership") } else { pick_specialism(rng) };
     let designations = if leadership {
         if rng.random_bool(0.3) {
-            vec![Designation::Nle]
+            vec![Designation::NLE]
         } else {
-            vec![Designation::Lle, Designation::Nle]
+            vec![Designation::LLE, Designation::NLE]
         }
     } else if rng.random_bool(0.3) {
-        vec![Designation::Sle, Designation::Lle]
+        vec![Designation::SLE, Designation::LLE]
     } else {
-        vec![Designation::Sle]
+        vec![Designation::SLE]
     };
+    let designations: Vec<Designation> = designations.into_iter().map(Designation::from).collect();
     let priority = match rng.random_range(0..100) {
         0..15 => 1,
         15..45 => 2,

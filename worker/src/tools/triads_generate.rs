@@ -2,10 +2,20 @@
 //! London boroughs (phases, trusts, an Ofsted mix like England's, pupils,
 //! disadvantage, localities, a previous round's groups, partnerships), or the
 //! real schools of a GIAS CSV. Seeded and deterministic; not a solver.
+//!
+//! About a third of synthetic schools carry an `inspection` in one of the
+//! three frameworks instead of an `ofsted` grade, drawn from a second
+//! stream of the seed with the standing of the grade it replaces, so the
+//! problems of a seed are the same rounds as before outcomes had frameworks.
 
 use anyhow::Context as _;
+use bridges_schemas::inspection::{
+    InspectionOutcome, ReportCardGrade, ReportCardGrades, Safeguarding, Standing,
+    SubJudgementGrades,
+};
 use bridges_schemas::triads::{Ofsted, TriadSchool, TriadsPolicy, TriadsProblem};
 use bridges_schemas::{Period, Phase, SameTrust, Urn};
+use chrono::NaiveDate;
 use rand::Rng;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -72,6 +82,7 @@ pub fn from_gias(
                 easting: r.easting?,
                 northing: r.northing?,
                 ofsted: r.ofsted,
+                inspection: None,
                 pupils: r.pupils.map(f64::from),
                 disadvantaged: None,
                 locality: (!district.is_empty()).then(|| format!("{} {district}", r.la_name)),
@@ -142,6 +153,7 @@ pub fn synthetic(n: usize, seed: u64) -> TriadsProblem {
             easting,
             northing,
             ofsted,
+            inspection: None,
             pupils: (rng.random_range(0..100) < 95).then_some(pupils),
             disadvantaged: (rng.random_range(0..100) < 80)
                 .then(|| (rng.random_range(0.05..0.65_f64) * 100.0).round() / 100.0),
@@ -151,12 +163,95 @@ pub fn synthetic(n: usize, seed: u64) -> TriadsProblem {
     }
     let history = previous_round(&schools, &mut rng);
     let partnerships = local_partnerships(&schools);
+    let mut frameworks = ChaCha8Rng::seed_from_u64(seed ^ FRAMEWORK_STREAM);
+    for school in &mut schools {
+        if let Some(grade) = school.ofsted
+            && frameworks.random_range(0..100) < 35
+        {
+            school.inspection = Some(outcome_of(grade.standing(), &mut frameworks));
+            school.ofsted = None;
+        }
+    }
     TriadsProblem {
         periods: PERIODS.iter().map(|p| Period::from(*p)).collect(),
         schools,
         history,
         partnerships,
         policy: default_policy(),
+    }
+}
+
+/// Mixed into the seed for the stream that draws inspection frameworks.
+const FRAMEWORK_STREAM: u64 = 0x1a5f_2024_0901;
+
+/// An outcome of the given standing in a framework drawn from `rng`: an
+/// overall grade, sub-judgements (published 2024/25) or a report card
+/// (published since November 2025).
+pub fn outcome_of(standing: Standing, rng: &mut ChaCha8Rng) -> InspectionOutcome {
+    use Ofsted::{Good, Inadequate, Outstanding, RequiresImprovement};
+    use ReportCardGrade::{
+        Exceptional, ExpectedStandard as E, NeedsAttention, StrongStandard, UrgentImprovement,
+    };
+    let date = |from: (i32, u32, u32), days: u64, rng: &mut ChaCha8Rng| {
+        NaiveDate::from_ymd_opt(from.0, from.1, from.2)
+            .and_then(|d| d.checked_add_days(chrono::Days::new(rng.random_range(0..days))))
+    };
+    let met = Safeguarding::Met;
+    match rng.random_range(0..3) {
+        0 => {
+            let overall = match standing {
+                Standing::Strong => Outstanding,
+                Standing::Secure => Good,
+                Standing::Concern => RequiresImprovement,
+                Standing::Serious => Inadequate,
+            };
+            InspectionOutcome::Overall { published: date((2016, 9, 1), 2900, rng), overall }
+        }
+        1 => {
+            let (g, safeguarding) = match standing {
+                Standing::Strong => ([Outstanding, Good, Outstanding, Good], met),
+                Standing::Secure => ([Good, Good, Outstanding, Good], met),
+                Standing::Concern => ([RequiresImprovement, Good, Good, Good], met),
+                Standing::Serious if rng.random_bool(0.5) => ([Good; 4], Safeguarding::NotMet),
+                Standing::Serious => {
+                    ([Inadequate, RequiresImprovement, Good, RequiresImprovement], met)
+                }
+            };
+            InspectionOutcome::SubJudgements {
+                published: date((2024, 9, 9), 420, rng),
+                grades: SubJudgementGrades {
+                    quality_of_education: g[0],
+                    behaviour_attitudes: g[1],
+                    personal_development: g[2],
+                    leadership_management: g[3],
+                    early_years: None,
+                    sixth_form: None,
+                },
+                safeguarding,
+            }
+        }
+        _ => {
+            let (g, safeguarding) = match standing {
+                Standing::Strong => ([StrongStandard, E, Exceptional, E, E, E], met),
+                Standing::Secure => ([E, E, StrongStandard, E, E, E], met),
+                Standing::Concern => ([E, NeedsAttention, E, E, E, E], met),
+                Standing::Serious => ([UrgentImprovement, NeedsAttention, E, E, E, E], met),
+            };
+            InspectionOutcome::ReportCard {
+                published: date((2025, 11, 10), 120, rng),
+                grades: ReportCardGrades {
+                    leadership_governance: g[0],
+                    curriculum_teaching: g[1],
+                    achievement: g[2],
+                    attendance_behaviour: g[3],
+                    personal_development_wellbeing: g[4],
+                    inclusion: g[5],
+                    early_years: None,
+                    sixth_form: None,
+                },
+                safeguarding,
+            }
+        }
     }
 }
 

@@ -1,10 +1,14 @@
 //! An independent feasibility checker for triads plans: it reads the contract
 //! (CONTRACTS.md, "Triads plan") and the rota rules straight from the problem
 //! and shares no code with the model, the enumeration or the rota builder, so
-//! a bug there cannot hide itself here. It does not judge optimality.
+//! a bug there cannot hide itself here. It computes each school's standing
+//! with its own reading of the table of CONTRACTS.md ("Inspection
+//! outcomes"), not with `bridges_schemas::inspection::standing`, for the
+//! same reason. It does not judge optimality.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use bridges_schemas::inspection::{InspectionOutcome, ReportCardGrade, Safeguarding};
 use bridges_schemas::triads::{Ofsted, TriadSchool, TriadsPlan, TriadsProblem};
 use bridges_schemas::{Phase, SameTrust};
 
@@ -58,9 +62,9 @@ pub fn check(problem: &TriadsProblem, plan: &TriadsPlan) -> Vec<String> {
             continue;
         }
         if problem.policy.require_good_or_better
-            && !members.iter().any(|s| matches!(s.ofsted, Some(Ofsted::Good | Ofsted::Outstanding)))
+            && !members.iter().any(|s| matches!(band(s), Some(Band::Strong | Band::Secure)))
         {
-            errors.push(format!("group {gi} has no school rated good or better"));
+            errors.push(format!("group {gi} has no school whose standing is strong or secure"));
         }
         for (x, a) in members.iter().enumerate() {
             for b in &members[x + 1..] {
@@ -91,6 +95,76 @@ pub fn check(problem: &TriadsProblem, plan: &TriadsPlan) -> Vec<String> {
     check_rota(problem, plan, &schools, &mut errors);
     check_record(plan, &mut errors);
     errors
+}
+
+/// A standing band as this checker reads the contract's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Band {
+    Strong,
+    Secure,
+    Concern,
+    Serious,
+}
+
+/// The band of a school: of its inspection, else of its `ofsted` grade.
+fn band(school: &TriadSchool) -> Option<Band> {
+    let overall = |g: Ofsted| match g {
+        Ofsted::Outstanding => Band::Strong,
+        Ofsted::Good => Band::Secure,
+        Ofsted::RequiresImprovement => Band::Concern,
+        Ofsted::Inadequate => Band::Serious,
+    };
+    let Some(outcome) = &school.inspection else { return school.ofsted.map(overall) };
+    // Word counts over every grade given: (top, good, below good, worst).
+    let (counts, met) = match outcome {
+        InspectionOutcome::Overall { overall: g, .. } => return Some(overall(*g)),
+        InspectionOutcome::SubJudgements { grades: g, safeguarding, .. } => {
+            let mut all = vec![
+                g.quality_of_education,
+                g.behaviour_attitudes,
+                g.personal_development,
+                g.leadership_management,
+            ];
+            all.extend(g.early_years.iter().chain(g.sixth_form.iter()));
+            let n = |w: Ofsted| all.iter().filter(|&&x| x == w).count();
+            let counts = (
+                n(Ofsted::Outstanding),
+                n(Ofsted::Good),
+                n(Ofsted::RequiresImprovement),
+                n(Ofsted::Inadequate),
+            );
+            (counts, *safeguarding == Safeguarding::Met)
+        }
+        InspectionOutcome::ReportCard { grades: g, safeguarding, .. } => {
+            let mut all = vec![
+                g.leadership_governance,
+                g.curriculum_teaching,
+                g.achievement,
+                g.attendance_behaviour,
+                g.personal_development_wellbeing,
+                g.inclusion,
+            ];
+            all.extend(g.early_years.iter().chain(g.sixth_form.iter()));
+            let n = |f: fn(&ReportCardGrade) -> bool| all.iter().filter(|x| f(x)).count();
+            let counts = (
+                n(|x| matches!(x, ReportCardGrade::Exceptional | ReportCardGrade::StrongStandard)),
+                n(|x| *x == ReportCardGrade::ExpectedStandard),
+                n(|x| *x == ReportCardGrade::NeedsAttention),
+                n(|x| *x == ReportCardGrade::UrgentImprovement),
+            );
+            (counts, *safeguarding == Safeguarding::Met)
+        }
+    };
+    let (top, _, below, worst) = counts;
+    Some(if worst > 0 || !met {
+        Band::Serious
+    } else if below > 0 {
+        Band::Concern
+    } else if top >= 2 {
+        Band::Strong
+    } else {
+        Band::Secure
+    })
 }
 
 fn check_rota(

@@ -6,7 +6,8 @@
 
 use std::collections::BTreeSet;
 
-use bridges_schemas::triads::{Ofsted, TriadSchool, TriadsProblem};
+use bridges_schemas::Standing;
+use bridges_schemas::triads::{TriadSchool, TriadsProblem};
 
 use super::pool::{Pool, km};
 
@@ -47,7 +48,11 @@ pub struct Candidates {
 /// the number of its pairs that share a listed partnership:
 ///
 /// - travel: 1000 x mean pairwise km / distance reference (capped at 1000);
-/// - Ofsted mix: 1000 - 500 x min(span of known grades, 2), 500 if under two known;
+/// - standing mix (CONTRACTS.md "Inspection outcomes"; a school with no
+///   outcome is a band of its own): 1000 - 250 x (min(bands - 1, 2) +
+///   min(span of the known bands, 2)), where `bands` counts the distinct
+///   bands in the group and the span runs strong 0 .. serious 3; so a
+///   group of one band costs 1000 and strong, secure and concern together 0;
 /// - size mix: 500 x (1 - min((max - min) / max pupils / 0.5, 1)), 250 if under two known;
 /// - disadvantage mix: 500 x (1 - min(span of shares / 0.2, 1)), 250 if under two known;
 /// - obvious grouping: 1000 x (pairs in one locality + pairs in one partnership) / pairs;
@@ -68,11 +73,7 @@ pub fn group_cost(members: &[&TriadSchool], partnered_pairs: usize, distance_ref
     let pairs_f = pairs.max(1) as f64;
     let travel = (1000.0 * (total_km / pairs_f) / distance_ref_km.max(1e-9)).min(1000.0);
 
-    let grades: Vec<i64> = members.iter().filter_map(|s| s.ofsted).map(grade_rank).collect();
-    let ofsted = match (grades.iter().min(), grades.iter().max()) {
-        (Some(lo), Some(hi)) if grades.len() >= 2 => 1000.0 - 500.0 * ((hi - lo).min(2) as f64),
-        _ => 500.0,
-    };
+    let mix = standing_mix(members);
 
     let pupils: Vec<f64> = members.iter().filter_map(|s| s.pupils).collect();
     let size = if pupils.len() >= 2 {
@@ -93,13 +94,25 @@ pub fn group_cost(members: &[&TriadSchool], partnered_pairs: usize, distance_ref
 
     let obvious = 1000.0 * (same_locality + partnered_pairs) as f64 / pairs_f;
     let quad = if members.len() >= 4 { QUAD_PENALTY } else { 0 };
-    [travel, ofsted, size, disadvantage, obvious].iter().map(|t| t.round() as i64).sum::<i64>()
-        + quad
+    [travel, mix, size, disadvantage, obvious].iter().map(|t| t.round() as i64).sum::<i64>() + quad
 }
 
-/// Whether a group meets `require_good_or_better` (trivially true without it).
+/// Whether a group meets `require_good_or_better` (trivially true without
+/// it): a school whose standing is strong or secure.
 pub fn has_good(members: &[&TriadSchool], required: bool) -> bool {
-    !required || members.iter().any(|s| s.ofsted.is_some_and(Ofsted::good_or_better))
+    !required || members.iter().any(|s| s.standing().is_some_and(Standing::good_or_better))
+}
+
+/// The standing-mix term of [`group_cost`].
+fn standing_mix(members: &[&TriadSchool]) -> f64 {
+    let bands: BTreeSet<Option<Standing>> = members.iter().map(|s| s.standing()).collect();
+    let known: Vec<i64> = bands.iter().flatten().map(|&b| band_rank(b)).collect();
+    let span = match (known.iter().min(), known.iter().max()) {
+        (Some(lo), Some(hi)) => hi - lo,
+        _ => 0,
+    };
+    let distinct = bands.len() as i64 - 1;
+    1000.0 - 250.0 * (distinct.min(2) + span.min(2)) as f64
 }
 
 /// The distance reference of the travel term for this problem.
@@ -346,12 +359,12 @@ pub fn schools<'a>(
     local.iter().map(|&a| &problem.schools[pool.members[a]]).collect()
 }
 
-fn grade_rank(g: Ofsted) -> i64 {
-    match g {
-        Ofsted::Outstanding => 0,
-        Ofsted::Good => 1,
-        Ofsted::RequiresImprovement => 2,
-        Ofsted::Inadequate => 3,
+fn band_rank(b: Standing) -> i64 {
+    match b {
+        Standing::Strong => 0,
+        Standing::Secure => 1,
+        Standing::Concern => 2,
+        Standing::Serious => 3,
     }
 }
 

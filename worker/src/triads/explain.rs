@@ -1,7 +1,8 @@
 //! Why a school was left without a group, derived from its pool: the first
 //! rule that leaves it fewer than two possible partners names the reason
 //! (pool size, distance, trust, history), then whether any group with it has
-//! a school rated good or better, else it is a leftover of pool arithmetic.
+//! a school whose standing is strong or secure, else it is a leftover of
+//! pool arithmetic.
 //! It does not change the plan.
 
 use bridges_schemas::triads::TriadsProblem;
@@ -114,7 +115,7 @@ pub fn explain(
         return make(
             UnplacedReason::NoGoodOrBetter,
             format!(
-                "no group of it and two of its {} eligible partners has a school rated good or better",
+                "no group of it and two of its {} eligible partners has a school whose standing is strong or secure",
                 eligible.len()
             ),
         );

@@ -367,9 +367,10 @@ fn solve_component(
         }
     }
     let reduced_cols: Vec<enumerate::Column> = keep.iter().map(|&j| columns[j].clone()).collect();
-    let built = model::build_quality(&reduced_cols, comp.len(), placed, cap, false);
     let presolve = reduced_cols.len() <= PRESOLVE_MAX_DENSITY * comp.len();
-    let second = model::run(built, limits(presolve), Some(&start)).map_err(SolveError::Solver)?;
+    let second =
+        model::run_quality(&reduced_cols, comp.len(), placed, cap, limits(presolve), Some(&start))
+            .map_err(SolveError::Solver)?;
     tracing::debug!(
         seconds = started.elapsed().as_secs_f64(),
         optimal = second.as_ref().is_some_and(|o| o.optimal),
@@ -451,9 +452,10 @@ fn heuristic(
     let subset: Vec<usize> = subset.into_iter().collect();
     let cols: Vec<enumerate::Column> = subset.iter().map(|&j| columns[j].clone()).collect();
     let start: Vec<f64> = subset.iter().map(|&j| stage1[j]).collect();
-    let built = model::build_quality(&cols, schools, placed, cap, false);
     let mut values = vec![0.0; columns.len()];
-    match model::run(built, limits, Some(&start)).map_err(SolveError::Solver)? {
+    match model::run_quality(&cols, schools, placed, cap, limits, Some(&start))
+        .map_err(SolveError::Solver)?
+    {
         Some(o) => {
             for (k, &j) in subset.iter().enumerate() {
                 values[j] = o.values[k];

@@ -1,10 +1,13 @@
 //! Validation of a triads problem before anything is built: duplicate or
-//! unknown URNs, bad periods, non-finite coordinates, negative limits. It
+//! unknown URNs, period names outside the contract's id set, non-finite
+//! coordinates, negative limits, a school with both an `ofsted` grade and an
+//! `inspection` (the framework's words are checked as the document is read). It
 //! refuses with the first problem found; it does not judge whether a plan is
 //! possible (an unplaceable school is a plan with a reason, not an error).
 
 use std::collections::BTreeSet;
 
+use bridges_schemas::common::check_id;
 use bridges_schemas::triads::TriadsProblem;
 
 use crate::common::InvalidProblem;
@@ -37,9 +40,9 @@ fn check_periods(problem: &TriadsProblem) -> Result<(), InvalidProblem> {
     }
     let mut seen = BTreeSet::new();
     for (i, period) in problem.periods.iter().enumerate() {
-        if period.as_str().trim().is_empty() {
-            return Err(InvalidProblem::new(format!("periods[{i}]"), "\"\"", "empty period label"));
-        }
+        check_id(period.as_str()).map_err(|why| {
+            InvalidProblem::new(format!("periods[{i}]"), format!("{:?}", period.as_str()), why)
+        })?;
         if !seen.insert(period.as_str()) {
             return Err(InvalidProblem::new(
                 format!("periods[{i}]"),
@@ -86,6 +89,13 @@ fn check_schools(problem: &TriadsProblem) -> Result<(), InvalidProblem> {
                 format!("schools[{i}].disadvantaged"),
                 d,
                 "disadvantaged is a share between 0 and 1",
+            ));
+        }
+        if let (Some(grade), Some(_)) = (school.ofsted, &school.inspection) {
+            return Err(InvalidProblem::new(
+                format!("schools[{i}].inspection"),
+                format!("given with ofsted {grade:?}"),
+                "a school carries either `ofsted` (before September 2024) or `inspection`, not both",
             ));
         }
         if let Some(t) = &school.trust
