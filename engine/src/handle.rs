@@ -11,6 +11,7 @@
 //!    `ExpectedVersion::Exact` (or `NoStream`), and the streams the rules
 //!    read as conditions; on a conflict it catches up and decides again;
 //! 5. folds the new events into the state.
+//!
 //! A rejection writes nothing of its own.
 //!
 //! The engine holds the domain state in memory behind a lock (decisions read

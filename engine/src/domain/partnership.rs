@@ -14,7 +14,7 @@ pub fn set_budget(
     ctx: &Context<'_>,
 ) -> Result<Vec<DomainEvent>, Rejection> {
     configured_year(ctx, &c.year)?;
-    if c.amount_pence > 100_000_000_00 {
+    if c.amount_pence > 10_000_000_000 {
         return Err(reject(
             RejectionCode::Invalid,
             "amount_pence",

@@ -132,7 +132,7 @@ pub fn record_inspection(
     }
     let mut events = vec![DomainEvent::InspectionRecorded(InspectionRecorded {
         urn: c.urn,
-        outcome: c.outcome.clone(),
+        outcome: c.outcome,
         source: c.source.clone(),
     })];
     let by_hand = s.risk.as_ref().is_some_and(|r| r.source != RiskSource::InspectionRule);

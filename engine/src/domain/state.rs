@@ -307,7 +307,7 @@ impl State {
             }
             DomainEvent::InspectionRecorded(e) => {
                 if let Some(s) = self.schools.get_mut(&e.urn) {
-                    s.inspection = Some(e.outcome.clone());
+                    s.inspection = Some(e.outcome);
                 }
             }
             DomainEvent::RiskAssessed(e) => {

@@ -354,10 +354,8 @@ impl DomainEvent {
                     token(&format!("capacity.{p}"), p.as_str())?;
                 }
             }
-            DomainEvent::LeaveRecorded(e) => {
-                if e.to < e.from {
-                    return Err(bad("to", &e.to, "leave ends before it starts"));
-                }
+            DomainEvent::LeaveRecorded(e) if e.to < e.from => {
+                return Err(bad("to", &e.to, "leave ends before it starts"));
             }
             DomainEvent::ConflictDeclared(e) => {
                 token("conflict", e.conflict.as_str())?;
@@ -409,10 +407,10 @@ impl DomainEvent {
             }
             DomainEvent::VisitRecorded(VisitRecorded { half_days, .. })
             | DomainEvent::VisitCorrected(VisitCorrected { half_days, .. })
-            | DomainEvent::VisitCancelled(VisitCancelled { half_days, .. }) => {
-                if *half_days == 0 || *half_days > 10 {
-                    return Err(bad("half_days", half_days, "a visit is 1 to 10 half days"));
-                }
+            | DomainEvent::VisitCancelled(VisitCancelled { half_days, .. })
+                if *half_days == 0 || *half_days > 10 =>
+            {
+                return Err(bad("half_days", half_days, "a visit is 1 to 10 half days"));
             }
             _ => {}
         }
