@@ -128,6 +128,30 @@ pub struct BrokeragePlan {
     /// With `status: "infeasible"`: which pins break which hard rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub infeasibility: Option<String>,
+    /// Per priority tier 1..4, in order: the days asked and covered, and
+    /// the most days any feasible plan could cover in that tier while
+    /// covering at least this plan's days in every higher tier. `gap` above
+    /// is taken on the weighted score, in which tier 1 dominates; these say
+    /// how far each lower tier may be.
+    #[serde(default)]
+    pub tiers: Vec<TierBound>,
+}
+
+/// One priority tier of a plan: its coverage against the best bound proven
+/// for it with the higher tiers held at the plan's coverage.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TierBound {
+    /// 1 (most urgent) to 4.
+    pub tier: u8,
+    /// Days asked in this tier.
+    pub requested: u32,
+    /// Days the plan covers (as in `coverage`).
+    pub coverage: u32,
+    /// No feasible plan covering at least the plan's days in every higher
+    /// tier covers more days of this one. `coverage <= bound <= requested`.
+    pub bound: u32,
+    /// `(bound - coverage) / bound`; 0 when the tier is proven (or `bound` is 0).
+    pub gap: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
