@@ -35,6 +35,9 @@
 //!    ([`tier_bounds`]): the plan's `gap` is taken on a weighted sum in
 //!    which tier 1 dominates, and would hide a short lower tier.
 //!
+//! [`recommend`] ranks who could take one request now, as the solver
+//! would choose between them for that request alone.
+//!
 //! It does not read files or speak NATS: `cli.rs` and the engine do.
 
 pub mod candidates;
@@ -45,6 +48,7 @@ pub mod flow;
 pub mod greedy;
 pub mod local;
 pub mod model;
+pub mod recommend;
 pub mod solver;
 pub mod validate;
 
@@ -59,6 +63,7 @@ use crate::common::{InvalidProblem, SolveError, SolveOptions, highs_info, relati
 use candidates::{Prepared, prepare, score};
 pub use model::Formulation;
 use model::{Integrality, Model};
+pub use recommend::recommend;
 pub use solver::StageLog;
 use solver::Tuning;
 

@@ -3,7 +3,9 @@
 //! solves them with the column formulation, the plain big-M model, the greedy
 //! baseline and OR-Tools CP-SAT (`scripts/cpsat_brokerage.py`), and prints one
 //! table; then one large problem solved at 2, 10, 30 and 60 s side by side
-//! (each tier against its bound with the higher tiers held). Figures are measured in the same process, one after the
+//! (each tier against its bound with the higher tiers held), and the latency
+//! of `recommend` on a partnership of 2,000 schools, 500 practitioners and
+//! 5,000 requests. Figures are measured in the same process, one after the
 //! other, so ratios hold even on a busy machine; absolute times do not.
 //!
 //! It is not a test: it asserts nothing, it reports.
@@ -19,7 +21,7 @@ use bridges_schemas::common::SolveStatus;
 
 use super::brokerage_generate::{Spec, generate};
 use crate::brokerage::candidates::{prepare, score};
-use crate::brokerage::{Formulation, check, relaxation_bound, solve_with};
+use crate::brokerage::{Formulation, check, recommend, relaxation_bound, solve_with};
 use crate::common::SolveOptions;
 
 /// Runs the benchmark and prints its table.
@@ -214,6 +216,8 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
     feasible_or_say("large greedy", &big, &big_greedy);
     println!();
     time_limits(quick)?;
+    println!();
+    recommend_latency(quick)?;
     Ok(())
 }
 
@@ -260,6 +264,38 @@ fn time_limits(quick: bool) -> anyhow::Result<()> {
         feasible_or_say(&format!("{limit} s plan"), &p, &plan);
     }
     println!("tier bounds (higher tiers held at each plan's days): {}", bounds.join("; "));
+    Ok(())
+}
+
+/// `recommend` latency, p50 and p99 over requests of a partnership of
+/// 2,000 schools, 500 practitioners and 5,000 requests (goal: p99 <= 20 ms).
+fn recommend_latency(quick: bool) -> anyhow::Result<()> {
+    let p = generate(&Spec::synthetic(2000, 500, 5000, 3))?;
+    let every = if quick { 25 } else { 5 };
+    let mut times = Vec::new();
+    let mut candidates = 0;
+    for r in p.requests.iter().step_by(every) {
+        let began = Instant::now();
+        let rec = recommend(&p, &r.id)?;
+        times.push(began.elapsed().as_secs_f64() * 1e3);
+        candidates += rec.candidates.len();
+    }
+    times.sort_by(f64::total_cmp);
+    let n = times.len();
+    let at = |q: f64| times[((n as f64 * q).ceil() as usize).clamp(1, n) - 1];
+    let validating = Instant::now();
+    crate::brokerage::validate::validate(&p)?;
+    let validate_ms = validating.elapsed().as_secs_f64() * 1e3;
+    println!("Recommend: {}, {} pins", size(&p), p.pinned.len());
+    println!(
+        "{n} requests: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (goal: p99 <= 20 ms -> {}); {:.1} candidates a request; validating the problem alone {:.2} ms",
+        at(0.5),
+        at(0.99),
+        times[n - 1],
+        if at(0.99) <= 20.0 { "met" } else { "NOT met" },
+        candidates as f64 / n as f64,
+        validate_ms
+    );
     Ok(())
 }
 
