@@ -159,6 +159,30 @@ pub struct BrokeragePlan {
     /// With `status: "infeasible"`: which pins break which hard rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub infeasibility: Option<String>,
+    /// Per priority tier 1..4, in order: the days asked and covered, and
+    /// the most days any feasible plan could cover in that tier while
+    /// covering at least this plan's days in every higher tier. `gap` above
+    /// is taken on the weighted score, in which tier 1 dominates; these say
+    /// how far each lower tier may be.
+    #[serde(default)]
+    pub tiers: Vec<TierBound>,
+}
+
+/// One priority tier of a plan: its coverage against the best bound proven
+/// for it with the higher tiers held at the plan's coverage.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TierBound {
+    /// 1 (most urgent) to 4.
+    pub tier: u8,
+    /// Days asked in this tier.
+    pub requested: u32,
+    /// Days the plan covers (as in `coverage`).
+    pub coverage: u32,
+    /// No feasible plan covering at least the plan's days in every higher
+    /// tier covers more days of this one. `coverage <= bound <= requested`.
+    pub bound: u32,
+    /// `(bound - coverage) / bound`; 0 when the tier is proven (or `bound` is 0).
+    pub gap: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -206,4 +230,76 @@ pub struct Unmet {
     /// A change that would meet it, where one exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counterfactual: Option<String>,
+}
+
+/// Who could take one request now, for a broker on the phone
+/// (`bridges request recommend ID`): the candidates ranked as the solver
+/// would choose between them for this request alone, and for every other
+/// practitioner of the problem the reason they cannot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Recommendation {
+    pub request: RequestId,
+    /// Best first (`rank` 1).
+    pub candidates: Vec<Candidate>,
+    /// Sorted by practitioner id.
+    pub unavailable: Vec<NotCandidate>,
+}
+
+/// A practitioner who could take days of the request now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Candidate {
+    /// 1 for the solver's first choice.
+    pub rank: u32,
+    pub practitioner: PractitionerId,
+    pub designation: Designation,
+    /// The days they would take, per half-term (within what is free, the
+    /// request's days not yet assigned, `max_days` and the budget left).
+    pub days: PlanDays,
+    /// Their days free per half-term of the horizon, after the days already
+    /// assigned (pins).
+    pub free: PlanDays,
+    /// `days` times their day rate.
+    pub cost: f64,
+    /// From their home school to the request's school, in km.
+    pub distance_km: f64,
+    /// They are the request's `previous_practitioner`, or already assigned to it.
+    pub continuity: bool,
+}
+
+/// A practitioner who cannot take the request, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct NotCandidate {
+    pub practitioner: PractitionerId,
+    pub reason: NotCandidateReason,
+    pub detail: String,
+}
+
+/// Why a practitioner cannot take a request: the hard rule in the way, in
+/// the vocabulary of a plan's explanations. The first rule that fails, in
+/// this order, is given.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum NotCandidateReason {
+    /// The request's need is not among their specialisms (rule 3).
+    Need,
+    /// The school's phase is not among their phases (rule 3).
+    Phase,
+    /// Their designation is not among those the request accepts (rule 3).
+    Designation,
+    /// Home school, a listed conflict, or the same trust (rule 4).
+    Conflict,
+    /// Further than `max_distance_km` (rule 5).
+    Distance,
+    /// The pair is listed in `exclusions`, for example a decline (rule 9).
+    Excluded,
+    /// The request's days are all assigned already (rule 1).
+    Met,
+    /// The request keeps the one practitioner it already has (rule 8).
+    SinglePractitioner,
+    /// No day free in a half-term the request still needs, or `max_days` reached (rule 2).
+    Capacity,
+    /// The budget left does not pay one of their days (rule 6).
+    Budget,
 }

@@ -7,7 +7,6 @@
 //! makes its proposals count. A run left without it is discarded.
 
 use bridges_schemas::commands::{DiscardRun, RecordRun, Rejection, RejectionCode};
-use bridges_schemas::common::SolveStatus;
 use bridges_schemas::events::{
     AssignmentProposed, DaysPerPeriod, DomainEvent, DroppedProposal, MatchingRunCompleted,
     MatchingRunDiscarded, MatchingRunStarted, TierFigures, UnmetRecord, UnmetRecorded,
@@ -171,16 +170,23 @@ pub fn record(
         }));
     }
     let plan_json = serde_json::to_vec(&c.plan).expect("a plan serializes");
+    // The plan's per-tier bounds (each with the higher tiers held); the
+    // problem's full figures for what was requested.
     let tiers = (0..4)
         .map(|t| {
             let requested = c.requested[t];
             let covered = c.plan.coverage[t];
-            let bound = match c.plan.status {
-                SolveStatus::Optimal => f64::from(covered),
-                _ => f64::from(requested),
+            let (bound, gap) = match c.plan.tiers.get(t) {
+                Some(b) => (f64::from(b.bound), b.gap),
+                None => (
+                    f64::from(requested),
+                    if requested > 0 {
+                        f64::from(requested - covered.min(requested)) / f64::from(requested)
+                    } else {
+                        0.0
+                    },
+                ),
             };
-            let gap =
-                if bound > 0.0 { ((bound - f64::from(covered)) / bound).max(0.0) } else { 0.0 };
             TierFigures { requested, covered, bound, gap, greedy: c.greedy_coverage[t] }
         })
         .collect();

@@ -1,12 +1,17 @@
 //! The transportation relaxation as a max-flow network, solved
-//! lexicographically by tier with Dinic's algorithm: source -> (request,
-//! period) [days asked] -> (practitioner, period) [pair days] ->
-//! practitioner [capacity] -> sink [max_days]. Rule 8, the budget and the
-//! pins' lower bounds are dropped, so its optimum bounds every plan.
+//! lexicographically by tier with Dinic's algorithm: source -> tier hub
+//! [days the tier may carry] -> (request, period) [days asked] ->
+//! (practitioner, period) [pair days] -> practitioner [capacity] -> sink
+//! [max_days]. Rule 8, the budget and the pins' lower bounds are dropped, so
+//! its optimum bounds every plan.
 //!
-//! Tiers are added one at a time and augmented to a maximum; an s-t path
-//! never runs back through the source, so an earlier tier's flow is never
-//! reduced. It solves no MILP.
+//! Tiers are opened one at a time and augmented to a maximum; an s-t path
+//! never runs back through the source, so the flow out of an earlier tier's
+//! hub is never reduced. The same network, with the higher tiers' hubs
+//! capped at a plan's coverage, bounds each tier with the higher tiers held
+//! ([`held_tier_bounds`]); with the pins' days taken out first, it is the
+//! exact lexicographic optimum of a problem without rule 8 or a budget
+//! ([`best_over_pins`]). It solves no MILP.
 
 use std::collections::VecDeque;
 
@@ -15,61 +20,141 @@ use super::candidates::Prepared;
 /// Days per tier no plan can beat (lexicographically), and the flow on each
 /// pair and period, `[pair][t]`.
 pub fn lexicographic_max_flow(prep: &Prepared<'_>) -> ([u32; 4], Vec<Vec<u32>>) {
-    let t_count = prep.periods();
-    let n_req = prep.demand.len() * t_count;
-    let n_prac = prep.capacity.len() * t_count;
-    let source = 0;
-    let sink = 1;
-    let rt = |r: usize, t: usize| 2 + r * t_count + t;
-    let pt = |p: usize, t: usize| 2 + n_req + p * t_count + t;
-    let pp = |p: usize| 2 + n_req + n_prac + p;
-    let mut g = Graph::new(2 + n_req + n_prac + prep.capacity.len());
-
-    for (p, caps) in prep.capacity.iter().enumerate() {
-        for (t, &c) in caps.iter().enumerate() {
-            if c > 0 {
-                g.add(pt(p, t), pp(p), i64::from(c));
-            }
-        }
-        let total: u32 = caps.iter().sum();
-        g.add(pp(p), sink, i64::from(prep.max_days[p].map_or(total, |m| m.min(total))));
-    }
-    let mut pair_edges = Vec::new();
-    for (i, pair) in prep.pairs.iter().enumerate() {
-        for t in 0..t_count {
-            let upper = prep.upper(i, t);
-            if upper > 0 {
-                let e = g.add(rt(pair.r, t), pt(pair.p, t), i64::from(upper));
-                pair_edges.push((i, t, e));
-            }
-        }
-    }
+    let mut net = Network::new(prep, false);
     let mut tiers = [0u32; 4];
     for (k, tier) in tiers.iter_mut().enumerate() {
-        for r in (0..prep.demand.len()).filter(|&r| prep.tier[r] == k) {
-            for t in 0..t_count {
-                if prep.demand[r][t] > 0 {
-                    g.add(source, rt(r, t), i64::from(prep.demand[r][t]));
+        *tier = net.open(k, i64::MAX);
+    }
+    let flow = net.pair_flow(prep);
+    (tiers, flow)
+}
+
+/// For each tier `k`, the most days it can carry in the relaxation while
+/// every higher tier `j` carries `held[j]` days (a plan's coverage, so
+/// feasible in the relaxation): a bound on tier `k` over every plan that
+/// covers at least `held[j]` in each higher tier (a flow carrying more in a
+/// higher tier carries `held[j]` too, by dropping paths). Never below
+/// `held[k]`.
+pub fn held_tier_bounds(prep: &Prepared<'_>, held: &[u32; 4]) -> [u32; 4] {
+    let mut bounds = [0u32; 4];
+    for (k, bound) in bounds.iter_mut().enumerate() {
+        let mut net = Network::new(prep, false);
+        let mut carried = 0;
+        for (j, &days) in held.iter().enumerate().take(k) {
+            carried += i64::from(net.open(j, i64::from(days)));
+        }
+        // The plan itself is such a flow, so the higher tiers carry their
+        // days in full; if not, the held days are not a plan's.
+        debug_assert_eq!(carried, held.iter().take(k).map(|&d| i64::from(d)).sum::<i64>());
+        *bound = net.open(k, i64::MAX).max(held[k]);
+    }
+    bounds
+}
+
+/// Whole days per pair and period of the lexicographic optimum of the
+/// primary goal when neither rule 8 nor a budget applies: the pins' days,
+/// plus the lexicographic max-flow of what they leave (days asked, days
+/// free and `max_days` less the pinned days; each pair's days above its
+/// pin). Every plan is its pins plus such a flow, so no plan covers more.
+pub fn best_over_pins(prep: &Prepared<'_>) -> Vec<Vec<u32>> {
+    let mut net = Network::new(prep, true);
+    for k in 0..4 {
+        net.open(k, i64::MAX);
+    }
+    let mut days = net.pair_flow(prep);
+    for (d, pair) in days.iter_mut().zip(&prep.pairs) {
+        for (x, &pin) in d.iter_mut().zip(&pair.pinned) {
+            *x += pin;
+        }
+    }
+    days
+}
+
+/// The relaxation's network of a prepared problem, its tier hubs shut.
+struct Network {
+    g: Graph,
+    /// The edge source -> hub of each tier.
+    hubs: [(usize, usize); 4],
+    /// `(pair, period, edge)` of each pair edge.
+    pair_edges: Vec<(usize, usize, (usize, usize))>,
+}
+
+impl Network {
+    /// With `over_pins`, the pins' days are taken out of every capacity
+    /// first (the flow is then what is added to them).
+    fn new(prep: &Prepared<'_>, over_pins: bool) -> Network {
+        let t_count = prep.periods();
+        let n_req = prep.demand.len() * t_count;
+        let n_prac = prep.capacity.len() * t_count;
+        let source = 0;
+        let sink = 1;
+        let hub = |k: usize| 2 + k;
+        let rt = |r: usize, t: usize| 6 + r * t_count + t;
+        let pt = |p: usize, t: usize| 6 + n_req + p * t_count + t;
+        let pp = |p: usize| 6 + n_req + n_prac + p;
+        let mut g = Graph::new(6 + n_req + n_prac + prep.capacity.len());
+        let hubs = [0, 1, 2, 3].map(|k| g.add(source, hub(k), 0));
+        let mut pinned_req = vec![vec![0u32; t_count]; prep.demand.len()];
+        let mut pinned_prac = vec![vec![0u32; t_count]; prep.capacity.len()];
+        if over_pins {
+            for pair in &prep.pairs {
+                for t in 0..t_count {
+                    pinned_req[pair.r][t] += pair.pinned[t];
+                    pinned_prac[pair.p][t] += pair.pinned[t];
                 }
             }
         }
-        let before: i64 = g.edges[source].iter().map(|e| e.flow).sum();
-        g.max_flow(source, sink);
-        let after: i64 = g.edges[source].iter().map(|e| e.flow).sum();
-        *tier = (after - before).max(0) as u32;
+        for (p, caps) in prep.capacity.iter().enumerate() {
+            for (t, &c) in caps.iter().enumerate() {
+                let free = c.saturating_sub(pinned_prac[p][t]);
+                if free > 0 {
+                    g.add(pt(p, t), pp(p), i64::from(free));
+                }
+            }
+            let total: u32 = caps.iter().sum();
+            let pinned: u32 = pinned_prac[p].iter().sum();
+            let most = prep.max_days[p].map_or(total, |m| m.min(total)).saturating_sub(pinned);
+            g.add(pp(p), sink, i64::from(most));
+        }
+        for (r, asked) in prep.demand.iter().enumerate() {
+            for (t, &d) in asked.iter().enumerate() {
+                let left = d.saturating_sub(pinned_req[r][t]);
+                if left > 0 {
+                    g.add(hub(prep.tier[r]), rt(r, t), i64::from(left));
+                }
+            }
+        }
+        let mut pair_edges = Vec::new();
+        for (i, pair) in prep.pairs.iter().enumerate() {
+            for t in 0..t_count {
+                let pinned = if over_pins { pair.pinned[t] } else { 0 };
+                let upper = prep.upper(i, t) - pinned;
+                if upper > 0 {
+                    let e = g.add(rt(pair.r, t), pt(pair.p, t), i64::from(upper));
+                    pair_edges.push((i, t, e));
+                }
+            }
+        }
+        Network { g, hubs, pair_edges }
     }
-    let mut flow = vec![vec![0u32; t_count]; prep.pairs.len()];
-    for (i, t, (node, idx)) in pair_edges {
-        flow[i][t] = g.edges[node][idx].flow.max(0) as u32;
+
+    /// Lets tier `k` carry up to `cap` days and augments to a maximum;
+    /// returns the days tier `k` carries.
+    fn open(&mut self, k: usize, cap: i64) -> u32 {
+        let (node, idx) = self.hubs[k];
+        self.g.edges[node][idx].cap = cap;
+        self.g.max_flow(0, 1);
+        self.g.edges[node][idx].flow.max(0) as u32
     }
-    // Per-tier flow so far counts the source edges of each tier; recompute
-    // from the requests so a later tier's rerouting is attributed right.
-    let mut by_tier = [0u32; 4];
-    for (i, pair) in prep.pairs.iter().enumerate() {
-        by_tier[prep.tier[pair.r]] += flow[i].iter().sum::<u32>();
+
+    /// The flow on each pair and period, `[pair][t]`.
+    fn pair_flow(&self, prep: &Prepared<'_>) -> Vec<Vec<u32>> {
+        let mut flow = vec![vec![0u32; prep.periods()]; prep.pairs.len()];
+        for &(i, t, (node, idx)) in &self.pair_edges {
+            flow[i][t] = self.g.edges[node][idx].flow.max(0) as u32;
+        }
+        flow
     }
-    debug_assert_eq!(by_tier.iter().sum::<u32>(), tiers.iter().sum::<u32>());
-    (by_tier, flow)
 }
 
 struct Edge {

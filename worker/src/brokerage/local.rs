@@ -21,7 +21,11 @@
 //! LA seed searched in 0.006 to 0.024 s instead of 0.016 to 0.041 s.)
 //!
 //! It only ever returns a plan at least as good as its start; HiGHS proves
-//! or improves it.
+//! or improves it. A deadline stops it between climbing passes and kicks
+//! (measured on a 2,000-request problem with 39,000 pairs: 150 kicks take
+//! 15 s, so a time-limited solve needs one).
+
+use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -317,10 +321,14 @@ impl<'p, 'a> Search<'p, 'a> {
         true
     }
 
-    /// Climbs by moves and swaps until neither raises the score.
-    fn climb(&mut self) {
+    /// Climbs by moves and swaps until neither raises the score, or until
+    /// `deadline` (checked between passes over the requests).
+    fn climb(&mut self, deadline: Option<Instant>) {
         let requests = self.prep.demand.len();
         loop {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return;
+            }
             let mut moved = false;
             for r in 0..requests {
                 for k in 0..self.choices[r].len() {
@@ -365,14 +373,21 @@ impl<'p, 'a> Search<'p, 'a> {
 
 /// A plan at least as good as `start` (whole days per pair, feasible, one
 /// practitioner per request) for a problem under rule 8 without a budget:
-/// the local search of this module, stopped after [`KICKS`] kicks or once
-/// its score reaches `bound`. Also says whether the plan is optimal because
-/// no request had a choice to make (each has one pair, or is pinned), so
-/// the fill alone decided.
-pub fn improve(prep: &Prepared<'_>, start: &[Vec<u32>], bound: f64) -> (Vec<Vec<u32>>, bool) {
+/// the local search of this module, stopped after [`KICKS`] kicks, once its
+/// score reaches `bound`, or at `deadline` (after the first climb). Also says whether the plan is
+/// optimal because no request had a choice to make (each has one pair, or
+/// is pinned), so the fill alone decided.
+pub fn improve(
+    prep: &Prepared<'_>,
+    start: &[Vec<u32>],
+    bound: f64,
+    deadline: Option<Instant>,
+) -> (Vec<Vec<u32>>, bool) {
     debug_assert!(prep.problem.policy.single_practitioner && prep.problem.policy.budget.is_none());
     let mut search = Search::new(prep, start);
-    search.climb();
+    // The first climb runs to its end whatever the deadline: it is what
+    // makes the plan a local optimum (no move or swap gains), and is quick.
+    search.climb(None);
     let mut best = search.score();
     let mut kept = (search.serving.clone(), search.members.clone(), search.value.clone());
     let movable: Vec<usize> =
@@ -382,7 +397,7 @@ pub fn improve(prep: &Prepared<'_>, start: &[Vec<u32>], bound: f64) -> (Vec<Vec<
     }
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     for _ in 0..KICKS {
-        if best >= bound - 0.5 {
+        if best >= bound - 0.5 || deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
         for _ in 0..KICK_SIZE {
@@ -390,7 +405,7 @@ pub fn improve(prep: &Prepared<'_>, start: &[Vec<u32>], bound: f64) -> (Vec<Vec<
             let j = search.choices[r][rng.random_range(0..search.choices[r].len())];
             search.relocate(r, j, true);
         }
-        search.climb();
+        search.climb(deadline);
         let score = search.score();
         if score >= best - 0.5 {
             // Not worse: kept, so the search walks across plateaus.
@@ -444,7 +459,7 @@ mod tests {
             let mut checked = 0;
             for round in 0..3 {
                 if round > 0 {
-                    search.climb();
+                    search.climb(None);
                 }
                 for (j, gain) in gains(&search) {
                     assert!(gain >= 0.0 && gain <= search.table.most[j], "pair {j}: {gain}");
@@ -474,7 +489,7 @@ mod tests {
             let j = search.choices[r][rng.random_range(0..search.choices[r].len())];
             search.relocate(r, j, true);
             if step % 4 == 0 {
-                search.climb();
+                search.climb(None);
             }
             for r in 0..prep.demand.len() {
                 let Some(i) = search.serving[r] else { continue };

@@ -58,6 +58,15 @@ impl StageLog {
     }
 }
 
+/// Seconds left below which no HiGHS stage is started: loading a large
+/// model alone takes longer, and HiGHS then overruns what is left.
+pub const LEAST_STAGE_SECONDS: f64 = 0.05;
+
+/// Whether `left` seconds (none: no limit) are too few to start a stage.
+fn too_late(left: Option<f64>) -> bool {
+    left.is_some_and(|t| t < LEAST_STAGE_SECONDS)
+}
+
 /// Days of the tier objective below which a stage counts as proven: the
 /// objective is a whole number of days, so a gap under one day is closed.
 const WHOLE_DAY: f64 = 1.0 - 1e-6;
@@ -76,6 +85,8 @@ pub const SECONDARY_GAP: f64 = 0.01;
 
 /// Solves `model` stage by stage from `start` (column values of a feasible
 /// plan); with `primary_only`, without the tie-breaking stage (`secondary_cut`).
+/// A start whose score meets `known_bound` (a bound on the weighted score
+/// known beforehand) skips the tier stages.
 // `k` indexes several tables (the tiers' rows, reach and days reached).
 #[allow(clippy::needless_range_loop)]
 pub fn run(
@@ -83,6 +94,7 @@ pub fn run(
     model: &Model,
     options: &SolveOptions,
     start: Vec<f64>,
+    known_bound: f64,
     primary_only: bool,
 ) -> Result<Outcome, SolveError> {
     let began = Instant::now();
@@ -94,8 +106,11 @@ pub fn run(
     let mut held: Vec<Constraint> = Vec::new();
     let mut stages = Vec::new();
     let mut time_cut = false;
-    // Within the gap asked for: the tiers left are held where they are.
-    let mut gap_met = false;
+    // Within the gap asked for, or the start is known optimal: the tiers
+    // left are held where they are.
+    let start_coverage = [0, 1, 2, 3].map(|k| tier_value(model, prep, &values, k));
+    let mut gap_met = score(&prep.weights, &start_coverage) >= (known_bound + 1e-6).floor();
+    let known = gap_met;
     // A bound on the weighted score: the tiers before `open` at their days
     // in `coverage`, tier `open` at its bound, the later tiers at their demand.
     let bound_of = |coverage: &[u32; 4], (open, bound): (usize, f64)| -> f64 {
@@ -114,8 +129,9 @@ pub fn run(
     for k in 0..4 {
         let current = tier_value(model, prep, &values, k);
         let reach = tier_reach(prep, model, k);
-        if current >= reach || time_cut || gap_met {
-            if current < reach && first_open.is_none() {
+        if current >= reach || time_cut || gap_met || too_late(remaining()) {
+            time_cut |= too_late(remaining());
+            if current < reach && first_open.is_none() && !known {
                 first_open = Some((k, reach as f64));
             }
             reached[k] = current;
@@ -234,7 +250,7 @@ pub fn run_weighted(
     let demand = prep.tier_demand();
     let top: f64 = prep.weights.iter().zip(demand).map(|(w, d)| w * d as f64).sum();
     if top > EXACT_SCORE {
-        return run(prep, model, options, start, primary_only);
+        return run(prep, model, options, start, known_bound, primary_only);
     }
     let known_bound = known_bound.min(top);
     let began = Instant::now();
@@ -555,6 +571,16 @@ fn run_stage(
     gap: Gap,
     tuning: Tuning,
 ) -> Result<Stage, SolveError> {
+    if too_late(time_limit) && !model.columns.is_empty() {
+        // Too little time to load the model and search: the start stands.
+        return Ok(Stage {
+            values: None,
+            optimal: false,
+            time_limited: true,
+            objective: 0.0,
+            dual_bound: f64::NEG_INFINITY,
+        });
+    }
     let began = Instant::now();
     let mut tries = vec![(start, true)];
     if !start.is_empty() {
@@ -720,7 +746,7 @@ mod tests {
         let model = build(&prep, Formulation::Columns, Integrality::Choices);
         let start = start_values(&prep, &model, &greedy::pair_days(&prep));
         let options = SolveOptions { time_limit: Some(120.0), mip_gap: Some(0.01) };
-        let outcome = run(&prep, &model, &options, start, true).expect("solves");
+        let outcome = run(&prep, &model, &options, start, f64::INFINITY, true).expect("solves");
         assert!(outcome.gap <= 0.01, "gap {}", outcome.gap);
         assert_eq!(outcome.status, SolveStatus::Feasible);
         // Once within the gap, the last tier was left as it stood, not

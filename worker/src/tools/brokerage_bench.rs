@@ -2,8 +2,11 @@
 //! generates an LA-scale and a large instance (both `single_practitioner`),
 //! solves them with the column formulation, the plain big-M model, the greedy
 //! baseline and OR-Tools CP-SAT (`scripts/cpsat_brokerage.py`), and prints one
-//! table. Figures are measured in the same process, one after the other, so
-//! ratios hold even on a busy machine; absolute times do not.
+//! table; then one large problem solved at 2, 10, 30 and 60 s side by side
+//! (each tier against its bound with the higher tiers held), and the latency
+//! of `recommend` on a partnership of 2,000 schools, 500 practitioners and
+//! 5,000 requests. Figures are measured in the same process, one after the
+//! other, so ratios hold even on a busy machine; absolute times do not.
 //!
 //! It is not a test: it asserts nothing, it reports.
 
@@ -18,7 +21,7 @@ use bridges_schemas::common::SolveStatus;
 
 use super::brokerage_generate::{Spec, generate};
 use crate::brokerage::candidates::{prepare, score};
-use crate::brokerage::{Formulation, check, relaxation_bound, solve_with};
+use crate::brokerage::{Formulation, check, recommend, relaxation_bound, solve_with};
 use crate::common::SolveOptions;
 
 /// Runs the benchmark and prints its table.
@@ -136,6 +139,12 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
     big_row("ours: flow bound + guided columns", &ours.plan);
     big_row("MILP, plain big-M", &bigm.plan);
     println!(
+        "{:<34} ours {}; big-M {}",
+        "  tier gaps, higher tiers held",
+        super::report::tier_gaps(&ours.plan),
+        super::report::tier_gaps(&bigm.plan)
+    );
+    println!(
         "{:<34} {:>10} {:>10} {:>22} {:>9}",
         "transportation relaxation (flow)",
         "",
@@ -205,6 +214,88 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
     feasible_or_say("large MILP", &big, &ours.plan);
     feasible_or_say("large big-M", &big, &bigm.plan);
     feasible_or_say("large greedy", &big, &big_greedy);
+    println!();
+    time_limits(quick)?;
+    println!();
+    recommend_latency(quick)?;
+    Ok(())
+}
+
+/// One large problem under rule 8 (700 schools, 500 practitioners, 2,000
+/// requests within 6 km, the generated budget) solved at 2, 10, 30 and 60 s
+/// (2 and 10 with `--quick`): coverage per tier, each tier's gap with the
+/// higher tiers held, and whether the solve ended within 10% plus one
+/// second of its limit.
+fn time_limits(quick: bool) -> anyhow::Result<()> {
+    let mut p = generate(&Spec::synthetic(700, 500, 2000, 1))?;
+    p.policy.max_distance_km = Some(6.0);
+    let pairs = prepare(&p).pairs.len();
+    println!("Time limits: {} within 6 km ({pairs} candidate pairs)", size(&p));
+    println!(
+        "{:>6} {:>9} {:>9} {:>22} {:>7} {:>9} {:>27}  within 1.1 L + 1 s",
+        "limit",
+        "seconds",
+        "status",
+        "coverage t1/t2/t3/t4",
+        "total",
+        "gap",
+        "tier gaps (higher held)"
+    );
+    let limits: &[f64] = if quick { &[2.0, 10.0] } else { &[2.0, 10.0, 30.0, 60.0] };
+    let mut bounds = Vec::new();
+    for &limit in limits {
+        let began = Instant::now();
+        let opts = SolveOptions { time_limit: Some(limit), mip_gap: None };
+        let plan = solve_with(&p, "bench", &opts, Formulation::Columns)?.plan;
+        let wall = began.elapsed().as_secs_f64();
+        println!(
+            "{:>5.0}s {:>9.3} {:>9} {:>22} {:>7} {:>8.3}% {:>27}  {}",
+            limit,
+            wall,
+            status_word(plan.status),
+            cov(plan.coverage),
+            plan.coverage.iter().sum::<u32>(),
+            plan.gap * 100.0,
+            super::report::tier_gaps(&plan),
+            if wall <= 1.1 * limit + 1.0 { "yes" } else { "NO" }
+        );
+        let b: Vec<String> = plan.tiers.iter().map(|t| t.bound.to_string()).collect();
+        bounds.push(format!("{limit:.0} s {}", b.join("/")));
+        feasible_or_say(&format!("{limit} s plan"), &p, &plan);
+    }
+    println!("tier bounds (higher tiers held at each plan's days): {}", bounds.join("; "));
+    Ok(())
+}
+
+/// `recommend` latency, p50 and p99 over requests of a partnership of
+/// 2,000 schools, 500 practitioners and 5,000 requests (goal: p99 <= 20 ms).
+fn recommend_latency(quick: bool) -> anyhow::Result<()> {
+    let p = generate(&Spec::synthetic(2000, 500, 5000, 3))?;
+    let every = if quick { 25 } else { 5 };
+    let mut times = Vec::new();
+    let mut candidates = 0;
+    for r in p.requests.iter().step_by(every) {
+        let began = Instant::now();
+        let rec = recommend(&p, &r.id)?;
+        times.push(began.elapsed().as_secs_f64() * 1e3);
+        candidates += rec.candidates.len();
+    }
+    times.sort_by(f64::total_cmp);
+    let n = times.len();
+    let at = |q: f64| times[((n as f64 * q).ceil() as usize).clamp(1, n) - 1];
+    let validating = Instant::now();
+    crate::brokerage::validate::validate(&p)?;
+    let validate_ms = validating.elapsed().as_secs_f64() * 1e3;
+    println!("Recommend: {}, {} pins", size(&p), p.pinned.len());
+    println!(
+        "{n} requests: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (goal: p99 <= 20 ms -> {}); {:.1} candidates a request; validating the problem alone {:.2} ms",
+        at(0.5),
+        at(0.99),
+        times[n - 1],
+        if at(0.99) <= 20.0 { "met" } else { "NOT met" },
+        candidates as f64 / n as f64,
+        validate_ms
+    );
     Ok(())
 }
 
@@ -345,6 +436,7 @@ fn cpsat(problem: &BrokerageProblem, time_limit: f64, gap: Option<f64>) -> Resul
         seconds: 0.0,
         cost,
         infeasibility: None,
+        tiers: Vec::new(),
     };
     let status = v["status"].as_str().unwrap_or("?").to_owned();
     let solved = status == "OPTIMAL" || status == "FEASIBLE";

@@ -1,6 +1,7 @@
 //! A readable text report of a brokerage plan: proposals by school and
 //! practitioner, unmet requests with their reasons, cost, and how far the
-//! plan beats the greedy baseline. For people; the plan JSON is the record.
+//! plan beats the greedy baseline, and each tier against its bound with the
+//! higher tiers held. For people; the plan JSON is the record.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -28,9 +29,10 @@ pub fn table(
 
     let _ = writeln!(
         s,
-        "Brokerage plan: status {}, gap {:.2}%, {} assignments, {} unmet requests, solved in {:.2} s",
+        "Brokerage plan: status {}, gap {:.2}% (by tier {}), {} assignments, {} unmet requests, solved in {:.2} s",
         plan.status,
         plan.gap * 100.0,
+        tier_gaps(plan),
         plan.assignments.len(),
         plan.unmet.len(),
         plan.seconds
@@ -158,6 +160,20 @@ pub fn table(
     };
     row(&mut s, "requested days", demand, None);
     row(&mut s, "plan (MILP)", plan.coverage, Some(plan.cost));
+    if let [t1, t2, t3, t4] = plan.tiers.as_slice() {
+        // The bound of each tier holds with the tiers above it at the plan's days.
+        let bounds = [t1, t2, t3, t4].map(|t| t.bound);
+        row(&mut s, "bound, higher held", bounds, None);
+        let _ = writeln!(
+            s,
+            "{:<22} {:>7.2}% {:>7.2}% {:>7.2}% {:>7.2}%",
+            "tier gap",
+            t1.gap * 100.0,
+            t2.gap * 100.0,
+            t3.gap * 100.0,
+            t4.gap * 100.0
+        );
+    }
     row(&mut s, "greedy (by hand)", greedy_plan.coverage, Some(greedy_plan.cost));
     let gained: [i64; 4] =
         [0, 1, 2, 3].map(|k| i64::from(plan.coverage[k]) - i64::from(greedy_plan.coverage[k]));
@@ -172,4 +188,14 @@ pub fn table(
         i64::from(total(plan)) - i64::from(total(greedy_plan))
     );
     s
+}
+
+/// Each tier's gap to its bound with the higher tiers held, for example
+/// `0.00/3.56/11.02/24.01%` (`-` for a plan without tiers).
+pub fn tier_gaps(plan: &BrokeragePlan) -> String {
+    if plan.tiers.is_empty() {
+        return "-".to_owned();
+    }
+    let gaps: Vec<String> = plan.tiers.iter().map(|t| format!("{:.2}", t.gap * 100.0)).collect();
+    format!("{}%", gaps.join("/"))
 }
