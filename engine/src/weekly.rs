@@ -3,11 +3,23 @@
 //! the log, solve it, record the run and its proposals as events, and render
 //! what a broker reads.
 //!
-//! Every write carries a command id derived from what it records, so running
-//! the same week twice appends nothing the second time and gives the same plan.
+//! Everything that can be checked is checked before the first append: the
+//! week against the calendar, the intake (GIAS read, every event valid), and
+//! the problem the run will solve (the log's book with the intake applied in
+//! memory, validated by the worker's `validate`). A refusal leaves the log's
+//! head where it was. Every write carries a command id derived from what it
+//! records, so running the same week twice appends nothing the second time
+//! and gives the same plan.
+//!
+//! A run plans only half-terms that have not ended at its time (the
+//! calendar's `open_half_terms`), within one academic year: the year of the
+//! run's date, or the next configured year when that one has none left (the
+//! summer holiday). Generated needs are kept only where they are configured
+//! and fit the school's phase.
 //! This module does not decide what a good match is (the worker does) and does
 //! not publish (the NATS relay will).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use bridges_schemas::Problem;
@@ -18,17 +30,19 @@ use bridges_schemas::events::{
 };
 use bridges_schemas::{Period, RequestId};
 use bridges_worker::common::{SolveOptions, sha256_hex};
-use bridges_worker::tools::brokerage_generate::Spec;
+use bridges_worker::tools::brokerage_generate::{PERIODS as GENERATED_PERIODS, Spec};
 use chrono::{DateTime, Utc};
 use futures::future::try_join_all;
 use uuid::Uuid;
 
 use crate::book::Book;
-use crate::config::Config;
+use crate::config::calendar::london_date;
+use crate::config::{AcademicYear, Calendar, Config, HalfTerm, IsoWeek};
 use crate::log::{
-    AppendOutcome, AppendRequest, EventLog, ExpectedVersion, LogError, NewEvent, Position,
+    AppendOutcome, AppendRequest, EventLog, EventRef, ExpectedVersion, LogError, NewEvent,
+    Position, Version,
 };
-use crate::projection::{Projector, RebuildCheck, check_rebuild};
+use crate::projection::{Projection, Projector, RebuildCheck, check_rebuild};
 
 /// Namespace of the deterministic event ids (UUID v5 of the command id).
 const EVENT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6272_6964_6765_7300_0000_0000_0000_0001);
@@ -36,8 +50,8 @@ const EVENT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6272_6964_6765_7300_0000_0000
 /// What a weekly run is asked to do.
 #[derive(Debug, Clone)]
 pub struct WeeklyRequest {
-    /// ISO week label, for example `2026-W48`; seeds the generated intake.
-    pub week: String,
+    /// The ISO week; seeds the generated intake and names the run.
+    pub week: IsoWeek,
     /// A GIAS-format CSV to take the LA's real schools from.
     pub gias: Option<PathBuf>,
     /// When the run happens (the domain never reads a clock).
@@ -49,9 +63,14 @@ pub struct WeeklyRequest {
 pub struct WeeklyOutcome {
     pub week: String,
     pub run: String,
+    /// The academic year planned, `2026/27`.
+    pub year: String,
     pub problem: BrokerageProblem,
     pub plan: BrokeragePlan,
     pub greedy: BrokeragePlan,
+    /// Generated requests left out: need not configured or not fitting the
+    /// school's phase, or every day in a half-term that has ended.
+    pub left_out: usize,
     /// Events this run appended (0 when the week was already recorded).
     pub appended: u64,
     pub head: Position,
@@ -64,36 +83,82 @@ pub struct WeeklyOutcome {
 pub enum WeeklyError {
     #[error(transparent)]
     Log(#[from] LogError),
+    /// The intake cannot be made: the GIAS file, the generator.
     #[error("generating the week's intake: {0}")]
     Intake(String),
+    /// The problem the run would solve is refused by the worker's `validate`.
     #[error("the planning snapshot is not a valid problem: {0}")]
     Snapshot(String),
+    /// Nothing to plan at the run's time in the configured calendar.
+    #[error("week {week} ({date}): {reason}")]
+    Calendar { week: String, date: chrono::NaiveDate, reason: String },
     #[error("solving: {0}")]
     Solve(String),
     #[error("stream {stream} is at version {actual}, not where this run expected")]
     Conflict { stream: String, actual: u64 },
 }
 
-/// Runs one week: intake, snapshot, solve, record.
+impl WeeklyError {
+    /// Whether the input (configuration, arguments, files given) is at
+    /// fault, rather than the environment; `None` for a log error, which the
+    /// log classifies.
+    pub fn is_bad_input(&self) -> Option<bool> {
+        match self {
+            WeeklyError::Log(_) => None,
+            WeeklyError::Intake(_) | WeeklyError::Snapshot(_) | WeeklyError::Calendar { .. } => {
+                Some(true)
+            }
+            WeeklyError::Solve(_) | WeeklyError::Conflict { .. } => Some(false),
+        }
+    }
+}
+
+/// Runs one week: check, intake, snapshot, solve, record.
 pub async fn run(
     log: &EventLog,
     config: &Config,
     request: &WeeklyRequest,
 ) -> Result<WeeklyOutcome, WeeklyError> {
     let head_before = log.head();
-    let intake = generate_intake(config, request)?;
-    record_intake(log, config.la_code, &intake, &request.week, request.now).await?;
+    let (year, open) = planned_half_terms(&config.calendar, request.week, request.now)?;
+    let periods: Vec<Period> = open.iter().map(|h| h.label.clone()).collect();
+    let policy = config.brokerage_policy();
+    let (intake, left_out) = generate_intake(config, request, year, &periods)?;
+    bridges_worker::brokerage::validate::validate(&intake)
+        .map_err(|e| WeeklyError::Intake(e.to_string()))?;
+    let appends = intake_appends(config.la_code, &intake, &request.week.to_string())
+        .into_iter()
+        .map(|(command_id, events)| prepare(command_id, &events))
+        .collect::<Result<Vec<_>, _>>()?;
 
+    // The problem this run will solve, before anything is written: the book
+    // as the log has it, with the intake applied in memory.
     let mut book = Projector::<Book>::load(log)?;
     book.catch_up(log, crate::projection::DEFAULT_CHECKPOINT_EVERY).await?;
+    let mut preview = book.state().clone();
+    for append in &appends {
+        for event in &append.events {
+            apply_unwritten(&mut preview, &append.stream, event)?;
+        }
+    }
+    let previewed = cut(&preview, &periods, &policy);
+    bridges_worker::brokerage::validate::validate(&previewed)
+        .map_err(|e| WeeklyError::Snapshot(e.to_string()))?;
+
+    try_join_all(appends.into_iter().map(|a| append_once(log, a, request.now))).await?;
+
+    book.catch_up(log, crate::projection::DEFAULT_CHECKPOINT_EVERY).await?;
     let as_of = book.position();
-    let problem = book.state().snapshot(&config.periods, &config.brokerage_policy);
+    let problem = cut(book.state(), &periods, &policy);
+    // Checked again: a writer beside this one may have appended meanwhile.
+    bridges_worker::brokerage::validate::validate(&problem)
+        .map_err(|e| WeeklyError::Snapshot(e.to_string()))?;
     let document = serde_json::to_vec(&Problem::Brokerage(problem.clone()))
         .map_err(|e| WeeklyError::Snapshot(e.to_string()))?;
     let sha = sha256_hex(&document);
     let options = SolveOptions {
-        time_limit: Some(config.solver_time_limit_seconds),
-        mip_gap: Some(config.solver_mip_gap).filter(|g| *g > 0.0),
+        time_limit: Some(config.solver.time_limit_seconds),
+        mip_gap: Some(config.solver.mip_gap).filter(|g| *g > 0.0),
     };
     let (plan, greedy) = {
         let problem = problem.clone();
@@ -110,16 +175,19 @@ pub async fn run(
     };
 
     let run = format!("{}-{}", request.week, &sha[..12]);
-    record_run(log, &run, as_of, &plan, request.now).await?;
+    let record = prepare(format!("run/{run}"), &run_events(&run, as_of, &plan))?;
+    append_once(log, record, request.now).await?;
     book.catch_up(log, crate::projection::DEFAULT_CHECKPOINT_EVERY).await?;
     let rebuild_equal = matches!(check_rebuild(log, &book)?, RebuildCheck::Equal(_));
     let head = log.head();
     Ok(WeeklyOutcome {
-        week: request.week.clone(),
+        week: request.week.to_string(),
         run,
+        year: year.label(),
         problem,
         plan,
         greedy,
+        left_out,
         appended: head.0 - head_before.0,
         head,
         as_of,
@@ -127,18 +195,70 @@ pub async fn run(
     })
 }
 
-/// The ISO week label of a moment, `2026-W48`.
-pub fn week_of(now: DateTime<Utc>) -> String {
-    use chrono::Datelike;
-    let week = now.iso_week();
-    format!("{}-W{:02}", week.year(), week.week())
+/// The half-terms a run at `now` plans, and their academic year: those not
+/// ended at `now` in the year holding its date in London, or, when that year
+/// has none left, every half-term of the next configured year. Refused when
+/// the date is in no configured year or nothing is left to plan.
+pub fn planned_half_terms(
+    calendar: &Calendar,
+    week: IsoWeek,
+    now: DateTime<Utc>,
+) -> Result<(&AcademicYear, &[HalfTerm]), WeeklyError> {
+    let date = london_date(now);
+    let span = match (calendar.years().first(), calendar.years().last()) {
+        (Some(a), Some(b)) => format!("{} to {}", a.label(), b.label()),
+        _ => "none".to_owned(),
+    };
+    let refuse = |reason: String| WeeklyError::Calendar { week: week.to_string(), date, reason };
+    let Some(year) = calendar.academic_year_of(date) else {
+        return Err(refuse(format!(
+            "outside every configured academic year ({span}): no proposals; add the year to [calendar] to roll over"
+        )));
+    };
+    let open = calendar.open_half_terms(now);
+    let in_year = open.iter().take_while(|h| year.half_terms.contains(h)).count();
+    if in_year > 0 {
+        return Ok((year, &open[..in_year]));
+    }
+    let next = calendar.years().iter().find(|y| y.starts > year.starts);
+    match next {
+        Some(next) => Ok((next, &open[..next.half_terms.len().min(open.len())])),
+        None => Err(refuse(format!(
+            "every half-term of {} has ended and no later year is configured ({span}): no proposals; add the next year to [calendar]",
+            year.label()
+        ))),
+    }
+}
+
+/// An error and its causes on one line, `outer: cause: cause`, leaving out a
+/// cause whose text the line already holds (many errors print their source).
+pub fn one_line<'a>(causes: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>) -> String {
+    let mut line = String::new();
+    for cause in causes {
+        let text = cause.to_string().lines().map(str::trim).collect::<Vec<_>>().join(" ");
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+/// The ISO week of a moment, by its date in London.
+pub fn week_of(now: DateTime<Utc>) -> IsoWeek {
+    IsoWeek::of(london_date(now))
 }
 
 /// Renders the outcome for a broker: the plan's table and how the log stands.
 pub fn render(outcome: &WeeklyOutcome, data_dir: &std::path::Path) -> String {
+    let periods: Vec<&str> = outcome.problem.periods.iter().map(Period::as_str).collect();
     let mut text = format!(
         "Bridges weekly matching run {} (week {})\n\
-         log: {} events in {}; snapshot as of position {}; this run appended {} events{}\n\n",
+         log: {} events in {}; snapshot as of position {}; this run appended {} events{}\n\
+         plans the half-terms of {} not yet ended: {}\n",
         outcome.run,
         outcome.week,
         outcome.head.0,
@@ -146,7 +266,16 @@ pub fn render(outcome: &WeeklyOutcome, data_dir: &std::path::Path) -> String {
         outcome.as_of.0,
         outcome.appended,
         if outcome.appended == 0 { " (week already recorded: same plan)" } else { "" },
+        outcome.year,
+        periods.join(", "),
     );
+    if outcome.left_out > 0 {
+        text.push_str(&format!(
+            "{} generated requests left out (need not fitting the school's phase, or no day in a half-term still open)\n",
+            outcome.left_out
+        ));
+    }
+    text.push('\n');
     text.push_str(&bridges_worker::tools::report::table(
         &outcome.problem,
         &outcome.plan,
@@ -160,15 +289,34 @@ pub fn render(outcome: &WeeklyOutcome, data_dir: &std::path::Path) -> String {
     text
 }
 
-/// The week's intake as the generator makes it: the LA's schools (real ones
-/// from GIAS when given), its practitioners and their availability, conflicts,
-/// and the week's support requests (ids prefixed with the week).
+/// The planning snapshot over `periods`: the book's, less requests that ask
+/// for no day in them (they can neither be met nor be unmet).
+fn cut(
+    book: &Book,
+    periods: &[Period],
+    policy: &bridges_schemas::brokerage::BrokeragePolicy,
+) -> BrokerageProblem {
+    let mut problem = book.snapshot(periods, policy);
+    problem.requests.retain(|r| r.days.values().any(|d| *d > 0.0));
+    problem
+}
+
+/// The week's intake as the generator makes it, fitted to the run: the LA's
+/// schools (real ones from GIAS when given), its practitioners and their
+/// availability, conflicts, and the week's support requests (ids prefixed
+/// with the week). The generator's six half-terms become `year`'s, days in
+/// half-terms that are not `open` are dropped, and a request whose need is
+/// not configured or does not fit its school's phase is left out (the
+/// generator draws needs without regard to phase). Returns the intake and
+/// how many generated requests were left out.
 fn generate_intake(
     config: &Config,
     request: &WeeklyRequest,
-) -> Result<BrokerageProblem, WeeklyError> {
-    let seed = request
-        .week
+    year: &AcademicYear,
+    open: &[Period],
+) -> Result<(BrokerageProblem, usize), WeeklyError> {
+    let week = request.week.to_string();
+    let seed = week
         .bytes()
         .fold(u64::from(config.la_code), |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
     let spec = Spec {
@@ -178,25 +326,48 @@ fn generate_intake(
         seed,
         gias: request.gias.clone(),
         la: request.gias.as_ref().map(|_| config.la_code),
-        single_practitioner: config.brokerage_policy.single_practitioner,
+        single_practitioner: config.policy.brokerage.single_practitioner,
     };
     let mut problem = bridges_worker::tools::brokerage_generate::generate(&spec)
-        .map_err(|e| WeeklyError::Intake(format!("{e:#}")))?;
-    for r in &mut problem.requests {
-        r.id = RequestId(format!("{}-{}", request.week, r.id));
+        .map_err(|e| WeeklyError::Intake(one_line(e.chain())))?;
+    // Generated half-term i is the run's year's half-term i, if still open.
+    let relabel: BTreeMap<Period, Period> = GENERATED_PERIODS
+        .iter()
+        .zip(&year.half_terms)
+        .filter(|(_, h)| open.contains(&h.label))
+        .map(|(g, h)| (Period::from(*g), h.label.clone()))
+        .collect();
+    let refit = |days: &mut bridges_schemas::brokerage::DaysByPeriod| {
+        *days = days.iter().filter_map(|(p, d)| Some((relabel.get(p)?.clone(), *d))).collect();
+    };
+    for p in &mut problem.practitioners {
+        refit(&mut p.capacity);
+        p.specialisms.retain(|s| config.need(s).is_some());
     }
-    Ok(problem)
+    let phases: BTreeMap<_, _> = problem.schools.iter().map(|s| (s.urn, s.phase)).collect();
+    let generated = problem.requests.len();
+    problem.requests.retain_mut(|r| {
+        refit(&mut r.days);
+        let fits = phases.get(&r.urn).is_some_and(|phase| config.need_fits(&r.need, *phase));
+        fits && r.days.values().any(|d| *d > 0.0)
+    });
+    let left_out = generated - problem.requests.len();
+    for r in &mut problem.requests {
+        r.id = RequestId(format!("{week}-{}", r.id));
+    }
+    // Pins are the broker's agreements, not intake: none is recorded.
+    problem.pinned.clear();
+    problem.periods = open.to_vec();
+    problem.policy = config.brokerage_policy();
+    Ok((problem, left_out))
 }
 
-/// Records the intake, one idempotent append per entity, concurrently (the
-/// log's group commit makes them one durable write or a few).
-async fn record_intake(
-    log: &EventLog,
+/// The intake as appends, one per entity: (command id, events).
+fn intake_appends(
     la_code: u16,
     intake: &BrokerageProblem,
     week: &str,
-    now: DateTime<Utc>,
-) -> Result<(), WeeklyError> {
+) -> Vec<(String, Vec<DomainEvent>)> {
     let mut appends: Vec<(String, Vec<DomainEvent>)> = Vec::new();
     for s in &intake.schools {
         appends.push((
@@ -257,20 +428,53 @@ async fn record_intake(
             })],
         ));
     }
-    let writes =
-        appends.into_iter().map(|(command_id, events)| append_once(log, command_id, events, now));
-    try_join_all(writes).await?;
+    appends
+}
+
+/// One append, its events built and validated, not yet written.
+struct Prepared {
+    command_id: String,
+    stream: String,
+    events: Vec<NewEvent>,
+}
+
+/// Builds and validates `events` for the first event's conventional stream
+/// under `command_id` (ids derived from it).
+fn prepare(command_id: String, events: &[DomainEvent]) -> Result<Prepared, WeeklyError> {
+    let stream = events.first().map(DomainEvent::stream).unwrap_or_default();
+    let events = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let id = Uuid::new_v5(&EVENT_ID_NAMESPACE, format!("{command_id}#{i}").as_bytes());
+            NewEvent::from_domain(e, id)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Prepared { command_id, stream, events })
+}
+
+/// Folds an event not yet written into `book`, as replay would (position,
+/// version and hash are placeholders: the book reads none of them).
+fn apply_unwritten(book: &mut Book, stream: &str, event: &NewEvent) -> Result<(), WeeklyError> {
+    let payload = serde_json::to_vec(&event.payload)
+        .map_err(|e| WeeklyError::Snapshot(format!("event {}: {e}", event.type_name)))?;
+    book.apply(&EventRef {
+        position: Position(0),
+        stream,
+        version: Version(0),
+        event_id: *event.event_id.as_bytes(),
+        type_name: &event.type_name,
+        type_version: event.type_version,
+        recorded_at_micros: 0,
+        command_id: None,
+        payload: &payload,
+        hash: &[0; 32],
+    });
     Ok(())
 }
 
-/// Records the run and its proposals in the run's own stream, once.
-async fn record_run(
-    log: &EventLog,
-    run: &str,
-    as_of: Position,
-    plan: &BrokeragePlan,
-    now: DateTime<Utc>,
-) -> Result<(), WeeklyError> {
+/// The run and its proposals, recorded in the run's own stream.
+fn run_events(run: &str, as_of: Position, plan: &BrokeragePlan) -> Vec<DomainEvent> {
     let mut events = vec![DomainEvent::MatchingRunCompleted(MatchingRunCompleted {
         run: run.to_owned(),
         as_of_position: as_of.0,
@@ -292,26 +496,16 @@ async fn record_run(
             days: a.days.clone(),
         }));
     }
-    append_once(log, format!("run/{run}"), events, now).await
+    events
 }
 
-/// Appends `events` to the first event's conventional stream under
-/// `command_id`; a command seen before appends nothing.
+/// Appends a prepared append; a command seen before appends nothing.
 async fn append_once(
     log: &EventLog,
-    command_id: String,
-    events: Vec<DomainEvent>,
+    prepared: Prepared,
     now: DateTime<Utc>,
 ) -> Result<(), WeeklyError> {
-    let stream = events.first().map(DomainEvent::stream).unwrap_or_default();
-    let events = events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let id = Uuid::new_v5(&EVENT_ID_NAMESPACE, format!("{command_id}#{i}").as_bytes());
-            NewEvent::from_domain(e, id)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let Prepared { command_id, stream, events } = prepared;
     let outcome = log
         .append(AppendRequest {
             stream: stream.clone(),
@@ -333,4 +527,82 @@ fn whole_days(
     days: &std::collections::BTreeMap<Period, f64>,
 ) -> bridges_schemas::events::DaysPerPeriod {
     days.iter().map(|(p, d)| (p.clone(), d.max(0.0).round() as u32)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::config::calendar::monday_morning;
+
+    fn config() -> Config {
+        Config::built_in().expect("built-in config")
+    }
+
+    fn week(text: &str) -> IsoWeek {
+        IsoWeek::parse(text).expect("test week")
+    }
+
+    fn planned(config: &Config, text: &str) -> Result<(String, Vec<String>), WeeklyError> {
+        let w = week(text);
+        let (year, open) = planned_half_terms(&config.calendar, w, monday_morning(w))?;
+        Ok((year.label(), open.iter().map(|h| h.label.0.clone()).collect()))
+    }
+
+    #[test]
+    fn given_a_week_in_term_then_the_run_plans_the_half_terms_of_its_year_not_yet_ended() {
+        let c = config();
+        let (year, open) = planned(&c, "2026-W48").expect("planned");
+        assert_eq!(year, "2026/27");
+        assert_eq!(open, ["2026-AU2", "2027-SP1", "2027-SP2", "2027-SU1", "2027-SU2"]);
+        // The Monday after a half-term's last Friday: that half-term has ended.
+        let (_, open) = planned(&c, "2027-W08").expect("planned");
+        assert_eq!(open.first().map(String::as_str), Some("2027-SP2"));
+        // The last week of the year's last half-term.
+        let (_, open) = planned(&c, "2027-W28").expect("planned");
+        assert_eq!(open, ["2027-SU2"]);
+    }
+
+    #[test]
+    fn given_a_summer_holiday_week_then_the_run_plans_the_next_year_whole() {
+        let (year, open) = planned(&config(), "2026-W33").expect("planned");
+        assert_eq!(year, "2026/27");
+        assert_eq!(open.len(), 6);
+    }
+
+    #[test]
+    fn given_a_week_outside_the_calendar_then_nothing_is_planned() {
+        let c = config();
+        for text in ["2025-W30", "2030-W10", "2028-W31"] {
+            let err = planned(&c, text).expect_err("refused");
+            assert!(matches!(err, WeeklyError::Calendar { .. }), "{text}: {err}");
+            assert_eq!(err.is_bad_input(), Some(true));
+        }
+    }
+
+    #[test]
+    fn given_a_generated_intake_then_needs_fit_phases_and_ended_half_terms_are_gone() {
+        let c = config();
+        let w = week("2027-W08");
+        let now = monday_morning(w);
+        let (year, open) = planned_half_terms(&c.calendar, w, now).expect("planned");
+        let periods: Vec<Period> = open.iter().map(|h| h.label.clone()).collect();
+        let request = WeeklyRequest { week: w, gias: None, now };
+        let (intake, left_out) = generate_intake(&c, &request, year, &periods).expect("intake");
+        assert!(left_out > 0, "some generated requests fall in ended half-terms");
+        assert_eq!(intake.periods, periods);
+        bridges_worker::brokerage::validate::validate(&intake).expect("a valid problem");
+        let phase = |urn| intake.schools.iter().find(|s| s.urn == urn).map(|s| s.phase);
+        for r in &intake.requests {
+            let p = phase(r.urn).expect("school");
+            assert!(c.need_fits(&r.need, p), "{} asks {} of a {} school", r.id, r.need, p);
+            assert!(r.days.keys().all(|k| periods.contains(k)), "{}: {:?}", r.id, r.days);
+            assert!(r.id.as_str().starts_with("2027-W08-"));
+        }
+        for p in &intake.practitioners {
+            assert!(p.capacity.keys().all(|k| periods.contains(k)), "{}", p.id);
+        }
+        assert_eq!(london_date(now), NaiveDate::from_ymd_opt(2027, 2, 22).expect("date"));
+    }
 }
