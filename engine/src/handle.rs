@@ -201,6 +201,46 @@ impl Engine {
         Err(HandleError::Contended(envelope.id.clone()))
     }
 
+    /// The state `commands` would leave, decided one after another on a copy
+    /// of the current state as `handle` would, appending nothing, and the
+    /// rejections they would get (a rejected one changes nothing; a command
+    /// id seen before is skipped, as `handle` would answer it with its first
+    /// outcome; sealing is simulated, no key is made). A shell checks what a
+    /// batch would lead to before it writes any of it.
+    pub async fn dry_run(
+        &self,
+        commands: &[CommandEnvelope],
+    ) -> Result<(State, Vec<(String, Rejection)>), HandleError> {
+        self.catch_up().await?;
+        let mut state = self.inner.read().await.state.clone();
+        let mut rejected = Vec::new();
+        for envelope in commands {
+            if let Err(r) = check_envelope(envelope) {
+                rejected.push((envelope.id.clone(), r));
+                continue;
+            }
+            if self.log.command_outcome(&envelope.id)?.is_some() {
+                continue;
+            }
+            let ctx = Context {
+                at: envelope.at,
+                actor: &envelope.actor,
+                rules: &self.rules,
+                sealer: &DrySealer,
+            };
+            match domain::decide(&state, &envelope.command, &ctx) {
+                Ok(events) => {
+                    let meta = EventMeta { actor: envelope.actor.clone(), at: envelope.at };
+                    for e in &events {
+                        state.apply_event(e, &meta);
+                    }
+                }
+                Err(r) => rejected.push((envelope.id.clone(), r)),
+            }
+        }
+        Ok((state, rejected))
+    }
+
     /// Writes a checkpoint of the state now (a shell calls it before closing).
     pub async fn checkpoint(&self) -> Result<(), HandleError> {
         self.catch_up().await?;
@@ -224,7 +264,9 @@ impl Engine {
             .read(|s| {
                 s.assignments
                     .values()
-                    .filter(|a| domain::assignment::is_overdue(a, at.date_naive()))
+                    .filter(|a| {
+                        domain::assignment::is_overdue(a, domain::calendar::london_date(at))
+                    })
                     .map(|a| a.id.clone())
                     .collect()
             })
@@ -262,9 +304,9 @@ impl Engine {
         let Some(a) = touched else { return Ok(()) };
         let overdue = self
             .read(|s| {
-                s.assignments
-                    .get(a)
-                    .is_some_and(|x| domain::assignment::is_overdue(x, envelope.at.date_naive()))
+                s.assignments.get(a).is_some_and(|x| {
+                    domain::assignment::is_overdue(x, domain::calendar::london_date(envelope.at))
+                })
             })
             .await?;
         if overdue {
@@ -390,6 +432,23 @@ impl Engine {
             }
         }
         Ok(first.map(|f| (f, last, applied)))
+    }
+}
+
+/// The sealer of a dry run: seals nothing, opens nothing.
+struct DrySealer;
+
+impl domain::Sealer for DrySealer {
+    fn seal(&self, subject: &str, _plain: &[u8]) -> Option<bridges_schemas::vocab::Sealed> {
+        Some(bridges_schemas::vocab::Sealed {
+            key: subject.to_owned(),
+            nonce: String::new(),
+            data: String::new(),
+        })
+    }
+
+    fn unseal(&self, _sealed: &bridges_schemas::vocab::Sealed) -> Option<Vec<u8>> {
+        None
     }
 }
 

@@ -33,7 +33,7 @@ pub struct Snapshot {
 
 /// The problem a matching run at `at` solves.
 pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
-    let today = at.date_naive();
+    let today = crate::domain::calendar::london_date(at);
     let cal = &rules.calendar;
     let half_terms: Vec<&HalfTerm> = cal.planning_half_terms(today);
     let periods: Vec<Period> = half_terms.iter().map(|h| h.label.clone()).collect();

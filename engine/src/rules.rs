@@ -1,87 +1,69 @@
-//! The domain's `Rules` from the engine's configuration. (TEMPORARY: until
-//! the configuration carries the calendar, needs, titles and service levels,
-//! they are the built-in defaults below. MERGE: read them from `Config`.)
+//! The domain's `Rules` from the engine's configuration: the calendar (its
+//! years' half-terms, with the academic year ids the domain keys budgets
+//! by, and the bank holidays), need areas and the phases each fits, titles
+//! and their typical day rates, service levels, the risk rule and the
+//! brokerage policy. The configuration is validated when it is read; this
+//! only changes its shape.
 
-use std::collections::BTreeSet;
-
+use bridges_schemas::Designation;
 use bridges_schemas::vocab::AcademicYearId;
-use bridges_schemas::{Designation, NeedArea, Period, Phase};
-use chrono::NaiveDate;
 
 use crate::config::Config;
 use crate::domain::{Calendar, HalfTerm, NeedRule, RiskRule, Rules, ServiceLevels, Title};
 
 /// The rules an engine with `config` decides by.
 pub fn rules(config: &Config) -> Rules {
-    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("a real date");
-    let year = AcademicYearId("2026-27".into());
-    let ht = |label: &str, first, last| HalfTerm {
-        label: Period::from(label),
-        year: year.clone(),
-        first,
-        last,
-    };
-    let calendar = Calendar {
-        half_terms: vec![
-            ht("2026-AU1", d(2026, 9, 2), d(2026, 10, 23)),
-            ht("2026-AU2", d(2026, 11, 2), d(2026, 12, 18)),
-            ht("2027-SP1", d(2027, 1, 4), d(2027, 2, 12)),
-            ht("2027-SP2", d(2027, 2, 22), d(2027, 3, 25)),
-            ht("2027-SU1", d(2027, 4, 12), d(2027, 5, 28)),
-            ht("2027-SU2", d(2027, 6, 7), d(2027, 7, 21)),
-        ],
-        bank_holidays: BTreeSet::from([
-            d(2026, 8, 31),
-            d(2026, 12, 25),
-            d(2026, 12, 28),
-            d(2027, 1, 1),
-            d(2027, 3, 26),
-            d(2027, 3, 29),
-            d(2027, 5, 3),
-            d(2027, 5, 31),
-            d(2027, 8, 30),
-        ]),
-    };
-    use Phase::*;
-    let all = Phase::ALL.to_vec();
-    let needs = config
-        .need_areas
-        .iter()
-        .map(|area| NeedRule {
-            area: area.clone(),
-            phases: match area.as_str() {
-                "post-16" => vec![Secondary, AllThrough, SixteenPlus],
-                "early-years" => vec![Nursery, Primary, AllThrough, Special],
-                _ => all.clone(),
-            },
-        })
-        .collect();
-    let titles = [("NLE", 550), ("LLE", 475), ("SLE", 350)]
-        .into_iter()
-        .map(|(n, r)| Title { name: title(n), day_rate: r })
-        .collect();
     Rules {
         la_code: config.la_code,
-        calendar,
-        needs,
-        titles,
+        calendar: calendar(&config.calendar),
+        needs: config
+            .needs
+            .areas
+            .iter()
+            .map(|a| NeedRule { area: a.name.clone(), phases: a.phases.clone() })
+            .collect(),
+        titles: config
+            .designations
+            .iter()
+            .map(|d| Title {
+                name: Designation::from(d.title.as_str()),
+                day_rate: d.day_rate.round() as u32,
+            })
+            .collect(),
         service: ServiceLevels {
-            match_within: 2,
-            answer_within: 5,
-            first_contact_within: 7,
-            visit_record_within: 5,
+            match_within: config.service_levels.matched,
+            answer_within: config.service_levels.answer,
+            first_contact_within: config.service_levels.first_contact,
+            visit_record_within: config.service_levels.visit_record,
         },
+        // Bridges' rule over standing (CONTRACTS.md): a serious standing is
+        // tier 1, a concern tier 2; secure and strong schools are not at risk.
         risk: RiskRule { serious: Some(1), concern: Some(2), secure: None, strong: None },
-        policy: config.brokerage_policy.clone(),
+        policy: config.brokerage_policy(),
     }
 }
 
-fn title(name: &str) -> Designation {
-    serde_json::from_value(serde_json::Value::String(name.to_owned()))
-        .expect("a national title reads as a designation")
+/// The domain's calendar from the configured one.
+pub fn calendar(config: &crate::config::Calendar) -> Calendar {
+    let mut half_terms = Vec::new();
+    for year in config.years() {
+        let id = year_id(year.starts);
+        for h in &year.half_terms {
+            half_terms.push(HalfTerm {
+                label: h.label.clone(),
+                year: id.clone(),
+                first: h.first,
+                last: h.last,
+            });
+        }
+    }
+    let bank_holidays =
+        config.years().iter().flat_map(|y| y.bank_holidays.iter().copied()).collect();
+    Calendar { half_terms, bank_holidays }
 }
 
-/// A need area by name.
-pub fn need(name: &str) -> NeedArea {
-    NeedArea::from(name)
+/// The id of the academic year starting in September of `starts`: `2026-27`
+/// (an id: it stands in stream names such as `partnership-2026-27`).
+pub fn year_id(starts: i32) -> AcademicYearId {
+    AcademicYearId(format!("{starts}-{:02}", (starts + 1).rem_euclid(100)))
 }

@@ -1,13 +1,18 @@
-//! `bridges weekly`: the main job's shell. Parses its flags, hands the run to
+//! `bridges weekly`: the main job's shell. Checks its flags (the week, the
+//! files it is asked to write) before the log is opened, hands the run to
 //! `crate::weekly`, writes the documents asked for and prints the report.
+//! It decides nothing about the run itself.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use chrono::Utc;
+use tempfile::NamedTempFile;
 
-use crate::config::Config;
+use super::CliError;
+use crate::config::calendar::monday_morning;
+use crate::config::{Config, IsoWeek};
 use crate::handle::Engine;
 use crate::keys::KeyStore;
 use crate::log::EventLog;
@@ -15,7 +20,9 @@ use crate::weekly;
 
 #[derive(Debug, clap::Args)]
 pub struct WeeklyArgs {
-    /// ISO week label such as 2026-W48 (default: this week).
+    /// ISO week such as 2026-W48 (default: this week). The run then happens
+    /// at 09:00 on that week's Monday in London: it plans the half-terms not
+    /// ended by then, and a week's run gives the same plan whenever it is run.
     #[arg(long)]
     week: Option<String>,
     /// GIAS-format CSV of real schools (default: ../shared/data/hillingdon_ealing_schools.csv when present).
@@ -32,15 +39,30 @@ pub struct WeeklyArgs {
     save_plan: Option<PathBuf>,
 }
 
-/// Runs the week on `log` (which it closes) and prints the report.
+/// Checks the arguments, opens the log with `open`, runs the week, closes
+/// the log and prints the report.
 pub async fn run(
     args: WeeklyArgs,
     config: &Config,
     data: &Path,
-    log: EventLog,
+    open: impl FnOnce() -> anyhow::Result<EventLog>,
 ) -> anyhow::Result<ExitCode> {
     let WeeklyArgs { week, gias, synthetic, save_problem, save_plan } = args;
-    let now = Utc::now();
+    let (week, now) = match week {
+        Some(text) => {
+            let week = IsoWeek::parse(&text)
+                .map_err(|reason| CliError::bad_input(format!("--week = {text:?}: {reason}")))?;
+            (week, monday_morning(week))
+        }
+        None => {
+            let now = Utc::now();
+            (weekly::week_of(now), now)
+        }
+    };
+    // Nothing to plan at that time: refused before the log is opened.
+    weekly::planned_half_terms(&config.calendar, week, now)?;
+    let problem_out = save_problem.map(|p| Output::prepare("--save-problem", p)).transpose()?;
+    let plan_out = save_plan.map(|p| Output::prepare("--save-plan", p)).transpose()?;
     let gias = if synthetic {
         None
     } else {
@@ -49,26 +71,21 @@ pub async fn run(
             shared.exists().then_some(shared)
         })
     };
-    let week = week.unwrap_or_else(|| weekly::week_of(now));
-    let at = weekly::monday_of(&week)
-        .ok_or_else(|| anyhow::anyhow!("--week {week:?}: not an ISO week such as 2026-W48"))?;
-    let request = weekly::WeeklyRequest { week, gias, now: at };
-    let keys = KeyStore::open(keys_dir(data))
-        .with_context(|| format!("opening the key store beside {}", data.display()))?;
+    let keys = KeyStore::open(keys_dir(data)).map_err(|e| {
+        CliError::environment(format!("opening the key store {}: {e}", keys_dir(data).display()))
+    })?;
+    let log = open()?;
     let engine = Engine::open(log, crate::rules::rules(config), keys).await?;
+    let request = weekly::WeeklyRequest { week, gias, now };
     let outcome = weekly::run(&engine, config, &request).await;
     engine.close().await?;
     let outcome = outcome?;
     if let Some((problem, plan)) = &outcome.solved {
-        if let Some(path) = save_problem {
-            let problem = bridges_schemas::Problem::Brokerage(problem.clone());
-            std::fs::write(&path, serde_json::to_vec_pretty(&problem)?)
-                .with_context(|| format!("writing {}", path.display()))?;
+        if let Some(out) = problem_out {
+            out.write(&bridges_schemas::Problem::Brokerage(problem.clone()))?;
         }
-        if let Some(path) = save_plan {
-            let plan = bridges_schemas::Plan::Brokerage(plan.clone());
-            std::fs::write(&path, serde_json::to_vec_pretty(&plan)?)
-                .with_context(|| format!("writing {}", path.display()))?;
+        if let Some(out) = plan_out {
+            out.write(&bridges_schemas::Plan::Brokerage(plan.clone()))?;
         }
     }
     print!("{}", weekly::render(&outcome, data));
@@ -76,6 +93,56 @@ pub async fn run(
         eprintln!("refused: {r}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A document to write at the end of the run, into a temporary file made in
+/// its folder before the run starts (so a folder that is missing or not
+/// writable is refused before anything is recorded), renamed into place once
+/// written (so a failed run leaves the file that was there).
+struct Output {
+    flag: &'static str,
+    path: PathBuf,
+    file: NamedTempFile,
+}
+
+impl Output {
+    fn prepare(flag: &'static str, path: PathBuf) -> Result<Output, CliError> {
+        let refuse =
+            |why: String| CliError::bad_input(format!("{flag} = {}: {why}", path.display()));
+        if path.is_dir() {
+            return Err(refuse("is a folder".to_owned()));
+        }
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        // Readable by others like a file `std::fs::write` makes (a temporary
+        // file is private by default), before the umask.
+        #[cfg(unix)]
+        let permissions = std::os::unix::fs::PermissionsExt::from_mode(0o666);
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".bridges-").suffix(".part");
+        #[cfg(unix)]
+        builder.permissions(permissions);
+        let file = builder
+            .tempfile_in(&folder)
+            .map_err(|e| refuse(format!("cannot write in {}: {e}", folder.display())))?;
+        Ok(Output { flag, path, file })
+    }
+
+    fn write(mut self, document: &impl serde::Serialize) -> Result<(), CliError> {
+        let fail = |why: String| {
+            CliError::environment(format!("{} = {}: {why}", self.flag, self.path.display()))
+        };
+        let bytes = serde_json::to_vec_pretty(document).map_err(|e| fail(e.to_string()))?;
+        self.file.write_all(&bytes).map_err(|e| fail(e.to_string()))?;
+        self.file.as_file().sync_all().map_err(|e| fail(e.to_string()))?;
+        let (flag, path) = (self.flag, self.path.clone());
+        self.file.persist(&path).map_err(|e| {
+            CliError::environment(format!("{flag} = {}: {}", path.display(), e.error))
+        })?;
+        Ok(())
+    }
 }
 
 /// The key store of a data folder: beside it, never inside (DESIGN.md section 9).

@@ -190,13 +190,13 @@ pub fn first_contact(
     }
     not_in_future("on", c.on, ctx)?;
     if let Some(at) = a.accepted_at
-        && c.on < at.date_naive()
+        && c.on < super::calendar::london_date(at)
     {
         return Err(reject(
             RejectionCode::Invalid,
             "on",
             c.on,
-            format!("before the assignment was accepted ({})", at.date_naive()),
+            format!("before the assignment was accepted ({})", super::calendar::london_date(at)),
         ));
     }
     let note = seal_note(ctx, "note", a.practitioner.as_str(), &c.note)?;

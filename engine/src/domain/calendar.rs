@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 
 use bridges_schemas::Period;
 use bridges_schemas::vocab::AcademicYearId;
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
+use chrono_tz::Europe::London;
 
 /// One half-term: its label (`2026-AU1`), year, first and last day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,4 +96,10 @@ impl Calendar {
     pub fn year(&self, year: &AcademicYearId) -> impl Iterator<Item = &HalfTerm> {
         self.half_terms.iter().filter(move |h| &h.year == year)
     }
+}
+
+/// The date a moment falls on in England (Europe/London: the day turns at
+/// midnight on the borough's clocks, summer time or not).
+pub fn london_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&London).date_naive()
 }

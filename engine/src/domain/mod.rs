@@ -94,10 +94,9 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    /// The date the command happened on (UTC; Bridges serves England, and a
-    /// date is what a broker means by "today").
+    /// The date the command happened on, in England.
     pub fn today(&self) -> NaiveDate {
-        self.at.date_naive()
+        calendar::london_date(self.at)
     }
 }
 
