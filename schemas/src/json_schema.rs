@@ -3,6 +3,7 @@
 
 use schemars::schema_for;
 
+use crate::commands::{CommandEnvelope, CommandResult};
 use crate::events::EventEnvelope;
 use crate::{Plan, Problem};
 
@@ -17,5 +18,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("problem.schema.json", pretty(schema_for!(Problem))),
         ("plan.schema.json", pretty(schema_for!(Plan))),
         ("event-envelope.schema.json", pretty(schema_for!(EventEnvelope))),
+        ("command.schema.json", pretty(schema_for!(CommandEnvelope))),
+        ("command-result.schema.json", pretty(schema_for!(CommandResult))),
     ]
 }
