@@ -17,4 +17,5 @@ pub mod planning;
 pub mod projection;
 pub mod render;
 pub mod rules;
+pub mod views;
 pub mod weekly;

@@ -4,6 +4,7 @@
 use schemars::schema_for;
 
 use crate::brokerage::Recommendation;
+use crate::commands::{CommandEnvelope, CommandResult};
 use crate::events::EventEnvelope;
 use crate::{Plan, Problem};
 
@@ -19,5 +20,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("plan.schema.json", pretty(schema_for!(Plan))),
         ("event-envelope.schema.json", pretty(schema_for!(EventEnvelope))),
         ("recommendation.schema.json", pretty(schema_for!(Recommendation))),
+        ("command.schema.json", pretty(schema_for!(CommandEnvelope))),
+        ("command-result.schema.json", pretty(schema_for!(CommandResult))),
     ]
 }

@@ -1,14 +1,27 @@
-//! The `bridges` command line, noun then verb: `weekly` (the main job),
-//! `log verify|export|import` (in `log.rs`), `bench log`. Each arm opens the
-//! log in `--data DIR` and calls the library; errors become `anyhow` only here,
-//! and leave as one [`CliError`]: one line, and a kind that gives the exit
-//! code (2 for bad input: configuration, arguments, files given, import rows;
+//! The `bridges` command line, noun then verb: `school|practitioner|request|
+//! assignment|partnership <verb>` (one file each), the whole LA's `match`
+//! and `submit FILE|-`, `weekly` (the main job), `log verify|export|import`
+//! (in `log.rs`), `bench log`. Each arm opens the log in `--data DIR` and
+//! calls the library; a domain command goes through a `session::Session`
+//! (the engine, `--as`, `--at`, `--id`). A rejection exits 2, an
+//! environment error 1; errors become `anyhow` only here, and leave as one
+//! [`CliError`]: one line, and a kind that gives the exit code (2 for bad
+//! input: configuration, arguments, files given, import rows, rejections;
 //! 1 for the environment: disk, lock, I/O).
 //!
 //! To add a command family, add a file with its clap `Subcommand` enum and its
 //! `run`, a variant to `Command`, and an arm to `run_async`.
 
+mod assignment;
 mod log;
+mod matching;
+mod parse;
+mod partnership;
+mod practitioner;
+mod request;
+mod school;
+pub mod session;
+pub mod submit;
 mod weekly;
 
 use std::path::PathBuf;
@@ -22,10 +35,22 @@ use crate::bench;
 use crate::config::{Config, ConfigError};
 use crate::log::{EventLog, LogConfig, LogError};
 use crate::weekly::WeeklyError;
+use session::Session;
 
 /// Bridges: event-sourced brokerage of school-to-school support.
 #[derive(Debug, Parser)]
-#[command(name = "bridges", version, about)]
+#[command(
+    name = "bridges",
+    version,
+    about,
+    after_help = "Examples:
+  bridges school register 102400 --name \"Cherry Lane Primary\" --phase primary --easting 507000 --northing 182000
+  bridges request raise req-9 --urn 102400 --need maths --designations SLE --tier 2 --days 2026-AU1=2
+  bridges --as broker-1 assignment accept req-9-h1
+  bridges request list --open
+  bridges match
+  bridges submit commands.ndjson"
+)]
 pub struct Args {
     /// Folder of the event log (default: `data_dir` of the configuration).
     #[arg(long, global = true, env = "BRIDGES_DATA_DIR")]
@@ -33,12 +58,54 @@ pub struct Args {
     /// A configuration file (default: the built-in `config/default.toml`).
     #[arg(long, global = true, env = "BRIDGES_CONFIG")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub acting: session::Acting,
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Schools: register, change, close, inspect, assess-risk, show, list.
+    #[command(after_help = "Example: bridges school show 102400")]
+    School {
+        #[command(subcommand)]
+        what: school::SchoolCommand,
+    },
+    /// Practitioners: designate, change, availability, leave, conflict,
+    /// withdraw-conflict, withdraw, erase, sar, show, list.
+    #[command(
+        after_help = "Example: bridges practitioner availability sle-17 --days 2026-AU1=3,2026-AU2=2"
+    )]
+    Practitioner {
+        #[command(subcommand)]
+        what: practitioner::PractitionerCommand,
+    },
+    /// Support requests: raise, amend, withdraw, close, show, list.
+    #[command(after_help = "Example: bridges request list --unmet")]
+    Request {
+        #[command(subcommand)]
+        what: request::RequestCommand,
+    },
+    /// Assignments: propose, accept, decline, withdraw, contact, visit,
+    /// correct-visit, void-visit, cancel-visit, confirm-visit, complete, show, list.
+    #[command(
+        after_help = "Example: bridges assignment visit req-9-h1 --on 2026-09-15 --half-days 2"
+    )]
+    Assignment {
+        #[command(subcommand)]
+        what: assignment::AssignmentCommand,
+    },
+    /// The partnership's year: budget per funding source, brokerage fee, show.
+    #[command(after_help = "Example: bridges partnership show 2026-27")]
+    Partnership {
+        #[command(subcommand)]
+        what: partnership::PartnershipCommand,
+    },
+    /// A matching run now: expire overdue proposals, snapshot, solve, record, print.
+    Match(matching::MatchArgs),
+    /// Commands as JSON, one per line in; one result per line out.
+    Submit(submit::SubmitArgs),
     /// The main job: a weekly matching run on the embedded default (no NATS):
     /// record the week's intake, snapshot the log, solve, record the proposals,
     /// print the plan.
@@ -165,8 +232,9 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
 }
 
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
-    let config = Config::load(args.config.as_deref())?;
-    let data = args.data.clone().unwrap_or_else(|| config.data_dir.clone());
+    let Args { data, config, acting, command } = args;
+    let config = Config::load(config.as_deref())?;
+    let data = data.unwrap_or_else(|| config.data_dir.clone());
     let log_config = || {
         let mut c = LogConfig::new(&data);
         c.cache_capacity = config.log.cache_capacity_bytes;
@@ -178,7 +246,45 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         EventLog::open(log_config())
             .with_context(|| format!("opening the log in {}", data.display()))
     };
-    match args.command {
+    let session = async || -> anyhow::Result<Session> {
+        Session::open(&config, &data, open()?, acting.clone()).await
+    };
+    match command {
+        Command::School { what } => {
+            let s = session().await?;
+            let result = school::run(what, &s).await;
+            s.finish(result).await
+        }
+        Command::Practitioner { what } => {
+            let s = session().await?;
+            let result = practitioner::run(what, &s).await;
+            s.finish(result).await
+        }
+        Command::Request { what } => {
+            let s = session().await?;
+            let result = request::run(what, &s).await;
+            s.finish(result).await
+        }
+        Command::Assignment { what } => {
+            let s = session().await?;
+            let result = assignment::run(what, &s).await;
+            s.finish(result).await
+        }
+        Command::Partnership { what } => {
+            let s = session().await?;
+            let result = partnership::run(what, &s).await;
+            s.finish(result).await
+        }
+        Command::Match(a) => {
+            let s = session().await?;
+            let result = matching::run(a, &config, &s).await;
+            s.finish(result).await
+        }
+        Command::Submit(a) => {
+            let s = session().await?;
+            let result = submit::run(a, &s).await;
+            s.finish(result).await
+        }
         Command::Weekly(a) => weekly::run(a, &config, &data, open).await,
         Command::Log { what } => log::run(what, &log_config()).await,
         Command::Bench { what: BenchCommand::Log(opts) } => {

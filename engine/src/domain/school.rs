@@ -124,8 +124,13 @@ pub fn record_inspection(
     ctx: &Context<'_>,
 ) -> Result<Vec<DomainEvent>, Rejection> {
     let s = known(state, c.urn)?;
-    if !matches!(c.source.as_str(), "csv" | "gias") {
-        return Err(reject(RejectionCode::Invalid, "source", &c.source, "expected csv or gias"));
+    if !matches!(c.source.as_str(), "csv" | "gias" | "manual") {
+        return Err(reject(
+            RejectionCode::Invalid,
+            "source",
+            &c.source,
+            "expected csv, gias or manual",
+        ));
     }
     if s.inspection.as_ref() == Some(&c.outcome) {
         return Ok(Vec::new());

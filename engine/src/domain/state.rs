@@ -185,10 +185,17 @@ impl School {
 }
 
 impl Assignment {
-    /// Whether it holds days now: a counted proposal awaiting its answer, or accepted.
+    /// Whether it holds days now: a counted proposal awaiting its answer,
+    /// accepted, or completed (its days were given, whether or not every
+    /// one was visited).
     pub fn holds_days(&self) -> bool {
         !self.pending_run
-            && matches!(self.status, AssignmentStatus::Proposed | AssignmentStatus::Accepted)
+            && matches!(
+                self.status,
+                AssignmentStatus::Proposed
+                    | AssignmentStatus::Accepted
+                    | AssignmentStatus::Completed
+            )
     }
 
     /// Accepted (or completed after acceptance): its days are committed.

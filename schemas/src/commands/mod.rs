@@ -4,6 +4,9 @@
 //! idempotency key), the acting user and the time it happened; the same JSON
 //! comes from `bridges submit`, NATS (`<la>.cmd`) and the web page.
 //!
+//! What became of a command travels back as a `CommandResult` (one line of
+//! `bridges submit`'s output, and the reply on `<la>.cmd`).
+//!
 //! Types only. Personal data arrives here in clear and is sealed by the
 //! engine before anything is written.
 
@@ -175,7 +178,87 @@ impl Rejection {
     }
 }
 
+/// What became of one command: its id, the outcome, the events appended (or
+/// the first outcome's positions for a duplicate), or the rejection. One line
+/// of `bridges submit`'s output; the reply on `<la>.cmd`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandResult {
+    /// The command's id; none when the input was too malformed to carry one.
+    pub id: Option<String>,
+    /// The input line it answers (`bridges submit`), from 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    pub outcome: CommandOutcome,
+    /// Log positions of the events appended (for a duplicate, those of the
+    /// first time the command was handled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<u64>,
+    /// The events appended by this command (empty unless `applied`).
+    #[serde(default)]
+    pub events: Vec<AppendedEvent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection: Option<Rejection>,
+}
+
+/// The four outcomes of a command.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandOutcome {
+    /// Its events were appended.
+    Applied,
+    /// Valid, and nothing to record (a re-import of an unchanged row).
+    Unchanged,
+    /// The command id was seen before; nothing was written this time.
+    Duplicate,
+    /// Refused; nothing was written.
+    Rejected,
+}
+
+/// One event a command appended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppendedEvent {
+    pub position: u64,
+    pub stream: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+}
+
+impl CommandResult {
+    /// A rejection of command `id` (or of input without one).
+    pub fn rejected(id: Option<String>, rejection: Rejection) -> CommandResult {
+        CommandResult {
+            id,
+            line: None,
+            outcome: CommandOutcome::Rejected,
+            first: None,
+            last: None,
+            events: Vec::new(),
+            rejection: Some(rejection),
+        }
+    }
+
+    /// Whether the command stands (applied, unchanged or a duplicate).
+    pub fn is_ok(&self) -> bool {
+        self.outcome != CommandOutcome::Rejected
+    }
+}
+
 impl Command {
+    /// Commands only the engine issues itself (a proposal's expiry, a run's
+    /// record and its discard): no shell takes them from a person.
+    pub fn is_internal(&self) -> bool {
+        matches!(
+            self,
+            Command::ExpireAssignment(_) | Command::RecordRun(_) | Command::DiscardRun(_)
+        )
+    }
+
     /// The snake_case name of the command, as its `type` tag reads.
     pub fn name(&self) -> &'static str {
         match self {
@@ -233,5 +316,39 @@ mod tests {
         assert!(err.to_string().contains("reasn"), "{err}");
         let unknown = text.replace("withdraw_request", "withdraw_everything");
         assert!(serde_json::from_str::<CommandEnvelope>(&unknown).is_err());
+    }
+
+    /// Given an applied command and a rejected one, when their results are
+    /// written, then each reads as `bridges submit` documents it and back.
+    #[test]
+    fn a_command_result_reads_as_documented() {
+        let applied = CommandResult {
+            id: Some("c-1".into()),
+            line: Some(1),
+            outcome: CommandOutcome::Applied,
+            first: Some(12),
+            last: Some(12),
+            events: vec![AppendedEvent {
+                position: 12,
+                stream: "request-req-9".into(),
+                type_name: "RequestWithdrawn".into(),
+            }],
+            rejection: None,
+        };
+        let text = serde_json::to_string(&applied).expect("writes");
+        assert_eq!(
+            text,
+            r#"{"id":"c-1","line":1,"outcome":"applied","first":12,"last":12,"events":[{"position":12,"stream":"request-req-9","type":"RequestWithdrawn"}]}"#
+        );
+        assert_eq!(serde_json::from_str::<CommandResult>(&text).expect("reads"), applied);
+        let r = Rejection::new(RejectionCode::UnknownSchool, "urn", 999999, "no such school");
+        let rejected = CommandResult::rejected(None, r);
+        assert!(!rejected.is_ok());
+        let v = serde_json::to_value(&rejected).expect("writes");
+        assert_eq!(v["outcome"], "rejected");
+        assert_eq!(v["rejection"]["code"], "unknown_school");
+        assert_eq!(v["id"], serde_json::Value::Null);
+        let internal = Command::ExpireAssignment(ExpireAssignment { assignment: "a-1".into() });
+        assert!(internal.is_internal());
     }
 }

@@ -56,7 +56,7 @@ pub struct CloseSchool {
 pub struct RecordInspection {
     pub urn: Urn,
     pub outcome: InspectionOutcome,
-    /// `csv` or `gias`.
+    /// `csv`, `gias` or `manual`.
     pub source: String,
 }
 

@@ -58,7 +58,8 @@ pub struct SchoolClosed {
 pub struct InspectionRecorded {
     pub urn: Urn,
     pub outcome: InspectionOutcome,
-    /// Where it came from: `csv` (an inspections import) or `gias`.
+    /// Where it came from: `csv` (an inspections import), `gias`, or `manual`
+    /// (a broker read it from the report).
     pub source: String,
 }
 
