@@ -56,7 +56,7 @@ pub fn rules(config: &Config) -> Rules {
             },
         })
         .collect();
-    let titles = [("NLE", 550), ("LLE", 475), ("SLE", 350)]
+    let titles = [("NLE", 550), ("LLE", 475), ("SLE", 350), ("Senior Practitioner", 400)]
         .into_iter()
         .map(|(n, r)| Title { name: title(n), day_rate: r })
         .collect();

@@ -1,40 +1,53 @@
-//! The weekly matching run, on the embedded default (solver in process, no
-//! NATS): take the week's intake through the command handler, run the
-//! matching (`matching::run`: expiries, snapshot, solve, record through
-//! `handle`), and render what a broker reads.
+//! The weekly matching run, the main job, on the embedded default (solver
+//! in process, no NATS), on the real domain: import the LA's schools from
+//! GIAS (the real file, or a generated borough written as one), write the
+//! demo's CSVs (inspections, practitioners, a term's requests) and import
+//! them with the same importers a user runs, set the partnership's budget,
+//! run the week's matching (`matching::run`: expiries, snapshot, solve,
+//! record through `handle`), and render what a broker reads: the run's
+//! report, each open request's service-level clock and the spend against
+//! budget per funding source.
 //!
-//! Every command carries an id derived from what it records, so running the
-//! same week twice appends nothing the second time and gives the same plan.
-//! (INTERIM: the intake comes from the worker's generator; the demo's CSVs
-//! and the imports replace it.)
+//! Every command has an id derived from what it records, so running the
+//! same week twice appends nothing the second time and prints the same
+//! plan. It holds no rule: imports, budget and run all go through `handle`;
+//! the clocks and the spend are pure reads of the state.
 
-use std::path::PathBuf;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
-use bridges_schemas::RequestId;
 use bridges_schemas::brokerage::{BrokeragePlan, BrokerageProblem};
-use bridges_schemas::commands::{
-    Command, CommandEnvelope, DeclareAvailability, DeclareConflict, DesignatePractitioner,
-    RaiseRequest, RegisterSchool,
-};
-use bridges_schemas::vocab::{ConflictKind, FundingSource, RunId, RunTrigger, TierChoice, UserId};
+use bridges_schemas::commands::{Command, CommandEnvelope};
+use bridges_schemas::vocab::{FundingSource, RunId, RunTrigger, UserId};
 use bridges_worker::common::SolveOptions;
-use bridges_worker::tools::brokerage_generate::Spec;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use sha2::{Digest, Sha256};
 
 use crate::config::Config;
+use crate::demo::{self, DemoSpec};
+use crate::domain::state::{AssignmentStatus, RequestStatus, VisitStatus};
+use crate::domain::{Rules, State};
 use crate::handle::{Engine, HandleError, Outcome};
+use crate::imports::{self, ImportError, ImportOptions, ImportReport, Kind};
 use crate::log::Position;
 use crate::matching::{self, MatchError, MatchRequest};
+use crate::render::money;
+
+/// The actor the weekly job records its commands as.
+pub const WEEKLY_USER: &str = "weekly";
 
 /// What a weekly run is asked to do.
 #[derive(Debug, Clone)]
 pub struct WeeklyRequest {
-    /// ISO week label, for example `2026-W48`; seeds the generated intake.
+    /// ISO week label, for example `2026-W48`: the run's id.
     pub week: String,
-    /// A GIAS-format CSV to take the LA's real schools from.
+    /// A GIAS-format CSV to take the LA's real schools from; none: a
+    /// generated borough (written as `gias.csv` into `demo_dir`).
     pub gias: Option<PathBuf>,
     /// When the run happens (the domain never reads a clock).
     pub now: DateTime<Utc>,
+    /// Where the demo's CSVs are written (and read back from).
+    pub demo_dir: PathBuf,
 }
 
 /// What a weekly run did.
@@ -44,14 +57,17 @@ pub struct WeeklyOutcome {
     pub run: RunId,
     /// The problem and plan solved now; none when the week was recorded before.
     pub solved: Option<(BrokerageProblem, BrokeragePlan)>,
-    /// The report of the recorded run.
+    /// The report of the recorded run, the service-level clocks and the spend.
     pub report: String,
     /// Events this run appended (0 when the week was already recorded).
     pub appended: u64,
     pub head: Position,
     pub as_of: Position,
     pub rebuild_equal: bool,
-    /// Intake commands refused (a generated need that does not fit, say).
+    /// Each file imported, and what its import did.
+    pub imports: Vec<(PathBuf, ImportReport)>,
+    pub demo_dir: PathBuf,
+    /// Budget commands refused (none unless the calendar lacks the year).
     pub refused: Vec<String>,
 }
 
@@ -62,30 +78,77 @@ pub enum WeeklyError {
     Handle(#[from] HandleError),
     #[error(transparent)]
     Match(#[from] MatchError),
-    #[error("generating the week's intake: {0}")]
-    Intake(String),
+    #[error("importing {path}: {source}")]
+    Import { path: String, source: ImportError },
+    #[error("writing the demo's files into {path}: {source}")]
+    Demo { path: String, source: std::io::Error },
 }
 
-/// Runs one week: intake, then a matching run.
+/// Runs one week: schools, the demo's files through the imports, budget,
+/// then a matching run.
 pub async fn run(
     engine: &Engine,
     config: &Config,
     request: &WeeklyRequest,
 ) -> Result<WeeklyOutcome, WeeklyError> {
     let head_before = engine.log().head();
+    let rules = engine.rules();
+    let la = rules.la_code;
+    let seed = demo::seed_of(la);
+    let dir = &request.demo_dir;
+    let demo_error =
+        |source: std::io::Error| WeeklyError::Demo { path: dir.display().to_string(), source };
+    let options = ImportOptions { at: request.now, actor: UserId(WEEKLY_USER.to_owned()) };
+
+    let gias_path = match &request.gias {
+        Some(path) => path.clone(),
+        None => demo::write(dir, "gias.csv", &demo::borough(seed, config.weekly.schools, la))
+            .map_err(demo_error)?,
+    };
+    let mut imported = Vec::new();
+    imported.push((gias_path.clone(), import(engine, Kind::Gias, &gias_path, &options).await?));
+
+    let gias_bytes = std::fs::read(&gias_path).map_err(|source| WeeklyError::Import {
+        path: gias_path.display().to_string(),
+        source: ImportError::Io { path: gias_path.display().to_string(), source },
+    })?;
+    let schools = imports::gias::open_schools(&gias_bytes, la)
+        .map_err(|source| WeeklyError::Import { path: gias_path.display().to_string(), source })?;
+    let spec = DemoSpec {
+        seed,
+        practitioners: config.weekly.practitioners,
+        requests: config.weekly.requests,
+    };
+    let files = demo::generate(&schools, rules, request.now, &spec);
+    for (kind, name, text) in [
+        (Kind::Inspections, "inspections.csv", &files.inspections),
+        (Kind::Practitioners, "practitioners.csv", &files.practitioners),
+        (Kind::Requests, "requests.csv", &files.requests),
+    ] {
+        let path = demo::write(dir, name, text).map_err(demo_error)?;
+        imported.push((path.clone(), import(engine, kind, &path, &options).await?));
+    }
+
     let mut refused = Vec::new();
-    for envelope in intake(config, request)? {
+    for command in demo::budget(rules, request.now, schools.len()) {
+        let envelope = CommandEnvelope {
+            id: content_id("demo-budget", &command),
+            actor: options.actor.clone(),
+            at: request.now,
+            command,
+        };
         if let Outcome::Rejected(r) = engine.handle(&envelope).await? {
-            refused.push(format!("{}: {r}", envelope.id));
+            refused.push(format!("{}: {r}", envelope.command.name()));
         }
     }
+
     let outcome = matching::run(
         engine,
         &MatchRequest {
             run: Some(RunId(request.week.clone())),
             label: request.week.clone(),
             at: request.now,
-            actor: UserId("weekly".into()),
+            actor: options.actor.clone(),
             trigger: RunTrigger::Scheduled,
             options: SolveOptions {
                 time_limit: Some(config.solver_time_limit_seconds),
@@ -96,7 +159,17 @@ pub async fn run(
     .await?;
     let head = engine.log().head();
     let run = RunId(request.week.clone());
-    let report = engine.read(|s| crate::render::run_report(s, &run)).await?;
+    let at = request.now;
+    let report = engine
+        .read(|s| {
+            let mut text = crate::render::run_report(s, &run);
+            text.push('\n');
+            text.push_str(&service_clocks(s, rules, at));
+            text.push('\n');
+            text.push_str(&spend(s, rules, at));
+            text
+        })
+        .await?;
     let as_of = engine
         .read(|s| s.runs.get(&run).and_then(|r| r.started.as_ref()).map(|st| st.as_of_position))
         .await?
@@ -111,8 +184,28 @@ pub async fn run(
         appended: head.0 - head_before.0,
         head,
         as_of: Position(as_of),
+        imports: imported,
+        demo_dir: dir.clone(),
         refused,
     })
+}
+
+async fn import(
+    engine: &Engine,
+    kind: Kind,
+    path: &Path,
+    options: &ImportOptions,
+) -> Result<ImportReport, WeeklyError> {
+    imports::import_file(engine, kind, path, None, options)
+        .await
+        .map_err(|source| WeeklyError::Import { path: path.display().to_string(), source })
+}
+
+/// An id from a command's content: the same command, the same id.
+fn content_id(prefix: &str, command: &Command) -> String {
+    let json = serde_json::to_vec(command).expect("commands serialize");
+    let hash = Sha256::digest(&json);
+    format!("{prefix}-{}-{}", command.name(), hex::encode(&hash[..8]))
 }
 
 /// The ISO week label of a moment, `2026-W48`.
@@ -128,11 +221,12 @@ pub fn monday_of(week: &str) -> Option<DateTime<Utc>> {
     Utc.from_local_datetime(&date.and_hms_opt(9, 0, 0)?).single()
 }
 
-/// Renders the outcome for a broker: the plan's table and how the log stands.
-pub fn render(outcome: &WeeklyOutcome, data_dir: &std::path::Path) -> String {
+/// Renders the outcome for a broker: what was imported, the plan's table,
+/// the clocks and the spend, and how the log stands.
+pub fn render(outcome: &WeeklyOutcome, data_dir: &Path) -> String {
     let mut text = format!(
         "Bridges weekly matching run {} (week {})\n\
-         log: {} events in {}; snapshot as of position {}; this run appended {} events{}\n\n",
+         log: {} events in {}; snapshot as of position {}; this run appended {} events{}\n",
         outcome.run,
         outcome.week,
         outcome.head.0,
@@ -141,6 +235,11 @@ pub fn render(outcome: &WeeklyOutcome, data_dir: &std::path::Path) -> String {
         outcome.appended,
         if outcome.appended == 0 { " (week already recorded: same plan)" } else { "" },
     );
+    let _ = writeln!(text, "the demo's CSVs are in {}\n", outcome.demo_dir.display());
+    for (path, report) in &outcome.imports {
+        let _ = writeln!(text, "{} ({})", report.summary(), path.display());
+    }
+    text.push('\n');
     text.push_str(&outcome.report);
     text.push_str(&format!(
         "\ndomain state rebuilt from zero {} the live one\n",
@@ -149,118 +248,211 @@ pub fn render(outcome: &WeeklyOutcome, data_dir: &std::path::Path) -> String {
     text
 }
 
-/// The week's intake as commands: the LA's schools (real ones from GIAS when
-/// given), its practitioners, their availability and conflicts, and the
-/// week's requests (ids prefixed with the week).
-fn intake(config: &Config, request: &WeeklyRequest) -> Result<Vec<CommandEnvelope>, WeeklyError> {
-    let seed = request
-        .week
-        .bytes()
-        .fold(u64::from(config.la_code), |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
-    let spec = Spec {
-        schools: config.weekly.schools,
-        practitioners: config.weekly.practitioners,
-        requests: config.weekly.requests,
-        seed,
-        gias: request.gias.clone(),
-        la: request.gias.as_ref().map(|_| config.la_code),
-        single_practitioner: config.brokerage_policy.single_practitioner,
-    };
-    let problem = bridges_worker::tools::brokerage_generate::generate(&spec)
-        .map_err(|e| WeeklyError::Intake(format!("{e:#}")))?;
-    let actor = UserId("weekly".into());
-    let at = request.now;
-    // Generated days in half-terms that have ended at the run are dropped
-    // (a user's spreadsheet would not ask for them).
-    let cal = crate::rules::rules(config).calendar;
-    let live = |days: &std::collections::BTreeMap<bridges_schemas::Period, f64>| {
-        days.iter()
-            .filter(|(k, _)| !cal.has_ended(k, at.date_naive()))
-            .map(|(k, d)| (k.clone(), d.max(0.0).round() as u32))
-            .filter(|(_, d)| *d > 0)
-            .collect::<bridges_schemas::events::DaysPerPeriod>()
-    };
-    let envelope =
-        |id: String, command: Command| CommandEnvelope { id, actor: actor.clone(), at, command };
-    let mut out = Vec::new();
-    for s in &problem.schools {
-        out.push(envelope(
-            format!("school-{}", s.urn),
-            Command::RegisterSchool(RegisterSchool {
-                urn: s.urn,
-                name: s.name.clone().unwrap_or_else(|| format!("School {}", s.urn)),
-                la_code: config.la_code,
-                phase: s.phase,
-                trust: s.trust.clone(),
-                easting: s.easting,
-                northing: s.northing,
-                pupils: None,
-            }),
-        ));
-    }
-    for (i, p) in problem.practitioners.iter().enumerate() {
-        out.push(envelope(
-            format!("designate-{}", p.id),
-            Command::DesignatePractitioner(DesignatePractitioner {
-                practitioner: p.id.clone(),
-                title: p.designation.clone(),
-                home_urn: p.home_urn,
-                specialisms: p.specialisms.clone(),
-                phases: p.phases.clone(),
-                day_rate: Some(p.day_rate.round() as u32),
-                name: demo_name(i),
-                email: Some(format!("{}@schools.example.org", p.id)),
-                phone: None,
-            }),
-        ));
-        out.push(envelope(
-            format!("{}-availability-{}", request.week, p.id),
-            Command::DeclareAvailability(DeclareAvailability {
-                practitioner: p.id.clone(),
-                capacity: live(&p.capacity),
-                max_days: p.max_days.map(|d| d.round() as u32),
-            }),
-        ));
-    }
-    for c in &problem.conflicts {
-        out.push(envelope(
-            format!("conflict-{}-{}", c.practitioner, c.urn),
-            Command::DeclareConflict(DeclareConflict {
-                practitioner: c.practitioner.clone(),
-                urn: Some(c.urn),
-                trust: None,
-                kind: ConflictKind::Other,
-                valid_from: None,
-                valid_to: None,
-            }),
-        ));
-    }
-    for r in &problem.requests {
-        let days = live(&r.days);
-        if days.is_empty() {
-            continue;
-        }
-        let id = RequestId(format!("{}-{}", request.week, r.id));
-        out.push(envelope(
-            format!("raise-{id}"),
-            Command::RaiseRequest(RaiseRequest {
-                request: id,
-                urn: r.urn,
-                need: r.need.clone(),
-                designations: r.designations.clone(),
-                tier: TierChoice::of(r.priority.clamp(1, 4) as u8).unwrap_or(TierChoice::Tier4),
-                days,
-                funding: FundingSource::LaCore,
-                purchase_order: None,
-            }),
-        ));
-    }
-    Ok(out)
+/// What a request's "matched within" clock says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// A proposal came in time.
+    Met,
+    /// A proposal came after the deadline, or none and the deadline passed.
+    Late,
+    /// No proposal yet, and there is still time.
+    Open,
 }
 
-fn demo_name(i: usize) -> String {
-    const FIRST: [&str; 8] = ["Amara", "Ben", "Chloe", "Dev", "Ella", "Farid", "Grace", "Harpreet"];
-    const LAST: [&str; 8] =
-        ["Okafor", "Hughes", "Patel", "Nowak", "Singh", "Walsh", "Ahmed", "Clarke"];
-    format!("{} {}", FIRST[i % 8], LAST[(i / 8) % 8])
+impl Clock {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Clock::Met => "met",
+            Clock::Late => "late",
+            Clock::Open => "open",
+        }
+    }
+}
+
+/// One open request's match clock: raised, due (raised plus the service
+/// level's working days), first proposed, and what the clock says at `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchClock {
+    pub request: bridges_schemas::RequestId,
+    pub urn: bridges_schemas::Urn,
+    pub raised: NaiveDate,
+    pub due: NaiveDate,
+    pub matched: Option<NaiveDate>,
+    pub clock: Clock,
+}
+
+/// The match clock of every open request at `at`, in request order.
+pub fn match_clocks(state: &State, rules: &Rules, at: DateTime<Utc>) -> Vec<MatchClock> {
+    let today = at.date_naive();
+    state
+        .requests
+        .values()
+        .filter(|r| r.status == RequestStatus::Open)
+        .map(|r| {
+            let raised = r.raised_at.date_naive();
+            let due = rules.calendar.add_working_days(raised, rules.service.match_within);
+            let matched = state.assignments_of(&r.id).map(|a| a.proposed_at.date_naive()).min();
+            let clock = match matched {
+                Some(m) if m <= due => Clock::Met,
+                Some(_) => Clock::Late,
+                None if today > due => Clock::Late,
+                None => Clock::Open,
+            };
+            MatchClock { request: r.id.clone(), urn: r.urn, raised, due, matched, clock }
+        })
+        .collect()
+}
+
+/// The service-level table: each open request's match clock, then the counts.
+pub fn service_clocks(state: &State, rules: &Rules, at: DateTime<Utc>) -> String {
+    let clocks = match_clocks(state, rules, at);
+    let within = rules.service.match_within;
+    let mut out =
+        format!("Service levels: each open request matched within {within} working days\n");
+    let _ = writeln!(
+        out,
+        "{:<18} {:<8} {:<10} {:<10} {:<10} clock",
+        "request", "urn", "raised", "due", "matched"
+    );
+    for c in &clocks {
+        let _ = writeln!(
+            out,
+            "{:<18} {:<8} {:<10} {:<10} {:<10} {}",
+            c.request,
+            c.urn,
+            c.raised,
+            c.due,
+            c.matched.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+            c.clock.as_str()
+        );
+    }
+    let count = |k: Clock| clocks.iter().filter(|c| c.clock == k).count();
+    let _ = writeln!(
+        out,
+        "matched within {within} working days: {} met, {} late, {} open",
+        count(Clock::Met),
+        count(Clock::Late),
+        count(Clock::Open)
+    );
+    out
+}
+
+/// Money of one funding source in one academic year, in pence, the
+/// brokerage fee included.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Spend {
+    pub budget: u64,
+    /// Proposed days awaiting an answer.
+    pub proposed: u64,
+    /// Accepted days (completed ones too).
+    pub committed: u64,
+    /// Recorded visits, and cancelled ones that are charged.
+    pub spent: u64,
+}
+
+/// The money of one academic year, per funding source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YearSpend {
+    pub year: String,
+    pub fee_basis_points: u32,
+    pub sources: Vec<(FundingSource, Spend)>,
+}
+
+/// Budget, proposed, committed and spent per funding source in the
+/// academic year planned at `at`.
+pub fn spend_by_source(state: &State, rules: &Rules, at: DateTime<Utc>) -> Option<YearSpend> {
+    let year = rules.calendar.planning_year(at.date_naive())?.clone();
+    let partnership = state.partnerships.get(&year).cloned().unwrap_or_default();
+    let bp = u64::from(partnership.fee_basis_points);
+    let with_fee = |pence: u64| pence + pence * bp / 10_000;
+    let in_year = |period: &bridges_schemas::Period| {
+        rules.calendar.half_term(period).is_some_and(|h| h.year == year)
+    };
+    let mut rows: Vec<(FundingSource, Spend)> = FundingSource::ALL
+        .into_iter()
+        .map(|f| {
+            (
+                f,
+                Spend {
+                    budget: partnership.budgets.get(&f).copied().unwrap_or(0),
+                    ..Spend::default()
+                },
+            )
+        })
+        .collect();
+    for a in state.assignments.values().filter(|a| !a.pending_run) {
+        let (Some(r), Some(p)) =
+            (state.requests.get(&a.request), state.practitioners.get(&a.practitioner))
+        else {
+            continue;
+        };
+        let rate = u64::from(p.day_rate) * 100;
+        let days: u64 = a.days.iter().filter(|(k, _)| in_year(k)).map(|(_, d)| u64::from(*d)).sum();
+        let half_days: u64 = a
+            .visits
+            .values()
+            .filter(|v| rules.calendar.half_term_of(v.on).is_some_and(|h| h.year == year))
+            .filter(|v| match v.status {
+                VisitStatus::Recorded => true,
+                VisitStatus::Cancelled { charged, .. } => charged,
+                VisitStatus::Voided => false,
+            })
+            .map(|v| u64::from(v.half_days))
+            .sum();
+        let Some((_, s)) = rows.iter_mut().find(|(f, _)| *f == r.funding) else { continue };
+        if a.status == AssignmentStatus::Proposed {
+            s.proposed += with_fee(days * rate);
+        }
+        if a.is_committed() {
+            s.committed += with_fee(days * rate);
+        }
+        s.spent += with_fee(half_days * rate / 2);
+    }
+    Some(YearSpend { year: year.0, fee_basis_points: partnership.fee_basis_points, sources: rows })
+}
+
+/// The spend table: budget, proposed, committed, spent and remaining
+/// (budget less committed) per funding source, in pounds and pence.
+pub fn spend(state: &State, rules: &Rules, at: DateTime<Utc>) -> String {
+    let Some(YearSpend { year, fee_basis_points: bp, sources: rows }) =
+        spend_by_source(state, rules, at)
+    else {
+        return "Spend against budget: the calendar has no academic year at this date\n".into();
+    };
+    let mut out = format!(
+        "Spend against budget, {year} (the {}.{:02}% brokerage fee included)\n",
+        bp / 100,
+        bp % 100
+    );
+    let _ = writeln!(
+        out,
+        "{:<12} {:>14} {:>14} {:>14} {:>14} {:>14}",
+        "funding", "budget", "proposed", "committed", "spent", "remaining"
+    );
+    let mut total = Spend::default();
+    let line = |name: &str, s: &Spend| {
+        let remaining = if s.committed > s.budget {
+            format!("-{}", money(s.committed - s.budget))
+        } else {
+            money(s.budget - s.committed)
+        };
+        format!(
+            "{:<12} {:>14} {:>14} {:>14} {:>14} {:>14}\n",
+            name,
+            money(s.budget),
+            money(s.proposed),
+            money(s.committed),
+            money(s.spent),
+            remaining
+        )
+    };
+    for (f, s) in &rows {
+        out.push_str(&line(f.as_str(), s));
+        total.budget += s.budget;
+        total.proposed += s.proposed;
+        total.committed += s.committed;
+        total.spent += s.spent;
+    }
+    out.push_str(&line("total", &total));
+    out
 }

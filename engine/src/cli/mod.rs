@@ -1,10 +1,12 @@
 //! The `bridges` command line, noun then verb: `weekly` (the main job),
+//! `import gias|inspections|practitioners|requests` (in `import.rs`),
 //! `log verify|export|import` (in `log.rs`), `bench log`. Each arm opens the
 //! log in `--data DIR` and calls the library; errors become `anyhow` only here.
 //!
 //! To add a command family, add a file with its clap `Subcommand` enum and its
 //! `run`, a variant to `Command`, and an arm to `run_async`.
 
+mod import;
 mod log;
 mod weekly;
 
@@ -40,6 +42,15 @@ pub enum Command {
     ///
     /// Example: bridges weekly --week 2026-W48
     Weekly(weekly::WeeklyArgs),
+    /// Import the LA's files: a GIAS extract, inspection outcomes,
+    /// practitioners, requests (CSV, by header names; exit 2 if a row was
+    /// rejected, after the good rows went in).
+    ///
+    /// Example: bridges import gias edubasealldata20250422.csv --la 312
+    Import {
+        #[command(subcommand)]
+        what: import::ImportCommand,
+    },
     /// The event log itself: verify, export, import.
     Log {
         #[command(subcommand)]
@@ -80,6 +91,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     };
     match args.command {
         Command::Weekly(a) => weekly::run(a, &config, &data, open()?).await,
+        Command::Import { what } => import::run(what, &config, &data, open()?).await,
         Command::Log { what } => log::run(what, &log_config()).await,
         Command::Bench { what: BenchCommand::Log(opts) } => {
             bench::run_log_bench(&data, &opts).await?;

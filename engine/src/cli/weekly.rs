@@ -1,5 +1,6 @@
 //! `bridges weekly`: the main job's shell. Parses its flags, hands the run to
-//! `crate::weekly`, writes the documents asked for and prints the report.
+//! `crate::weekly` (schools from GIAS, the demo's CSVs through the imports,
+//! the week's run), writes the documents asked for and prints the report.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,9 +22,14 @@ pub struct WeeklyArgs {
     /// GIAS-format CSV of real schools (default: ../shared/data/hillingdon_ealing_schools.csv when present).
     #[arg(long)]
     gias: Option<PathBuf>,
-    /// Generate the borough's schools instead of reading GIAS.
+    /// Generate the borough's schools (written as gias.csv beside the demo's
+    /// CSVs) instead of reading GIAS.
     #[arg(long)]
     synthetic: bool,
+    /// Where the demo's CSVs are written (default: `<data>-demo` beside the
+    /// data folder).
+    #[arg(long)]
+    demo_dir: Option<PathBuf>,
     /// Also write the problem document the run solved (for `bridges-worker solve`).
     #[arg(long)]
     save_problem: Option<PathBuf>,
@@ -39,7 +45,7 @@ pub async fn run(
     data: &Path,
     log: EventLog,
 ) -> anyhow::Result<ExitCode> {
-    let WeeklyArgs { week, gias, synthetic, save_problem, save_plan } = args;
+    let WeeklyArgs { week, gias, synthetic, demo_dir, save_problem, save_plan } = args;
     let now = Utc::now();
     let gias = if synthetic {
         None
@@ -52,7 +58,8 @@ pub async fn run(
     let week = week.unwrap_or_else(|| weekly::week_of(now));
     let at = weekly::monday_of(&week)
         .ok_or_else(|| anyhow::anyhow!("--week {week:?}: not an ISO week such as 2026-W48"))?;
-    let request = weekly::WeeklyRequest { week, gias, now: at };
+    let demo_dir = demo_dir.unwrap_or_else(|| beside(data, "demo"));
+    let request = weekly::WeeklyRequest { week, gias, now: at, demo_dir };
     let keys = KeyStore::open(keys_dir(data))
         .with_context(|| format!("opening the key store beside {}", data.display()))?;
     let engine = Engine::open(log, crate::rules::rules(config), keys).await?;
@@ -72,6 +79,11 @@ pub async fn run(
         }
     }
     print!("{}", weekly::render(&outcome, data));
+    for (path, report) in &outcome.imports {
+        for r in &report.rejected {
+            eprintln!("{}: rejected {r}", path.display());
+        }
+    }
     for r in &outcome.refused {
         eprintln!("refused: {r}");
     }
@@ -80,9 +92,14 @@ pub async fn run(
 
 /// The key store of a data folder: beside it, never inside (DESIGN.md section 9).
 pub fn keys_dir(data: &Path) -> PathBuf {
+    beside(data, "keys")
+}
+
+/// `<data>-<what>`, beside the data folder.
+fn beside(data: &Path, what: &str) -> PathBuf {
     let name = data
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "bridges-data".into());
-    data.with_file_name(format!("{name}-keys"))
+    data.with_file_name(format!("{name}-{what}"))
 }
