@@ -350,6 +350,27 @@ async fn a_practitioner_re_import_records_only_what_changed() {
     );
     assert_eq!(report.applied, 2);
     assert!(!report.render().contains("ben.hughes"));
+
+    // When lle-1's personal data is erased and the spreadsheet imported again
+    let erase = CommandEnvelope {
+        id: "erase-lle-1".into(),
+        actor: UserId("broker-1".into()),
+        at: november().at,
+        command: bridges_schemas::commands::Command::ErasePractitioner(
+            bridges_schemas::commands::ErasePractitioner {
+                practitioner: PractitionerId::from("lle-1"),
+            },
+        ),
+    };
+    f.engine.handle(&erase).await.expect("erase");
+    let head = f.engine.log().head();
+    let report =
+        practitioners::import(&f.engine, changed.as_bytes(), &november()).await.expect("import");
+    // Then its row is skipped with why, not refused, and nothing is appended
+    assert_eq!(events_after(&f.engine, head), []);
+    assert_eq!(report.skipped.len(), 1, "{}", report.render());
+    assert!(report.skipped[0].reason.contains("erased"), "{:?}", report.skipped);
+    assert!(rejected(&report).iter().all(|(row, _)| *row != 3), "{}", report.render());
 }
 
 const REQUESTS: &str = "\

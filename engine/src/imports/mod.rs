@@ -337,7 +337,7 @@ impl Importer<'_> {
             Some(first) => Some(RowError {
                 row: row.number,
                 column: self.key_column.to_owned(),
-                value: key.rsplit(' ').next().unwrap_or(key).to_owned(),
+                value: key.split_once(' ').map_or(key, |(_, id)| id).to_owned(),
                 reason: format!("also in row {first}; one row per {}", self.key_column),
             }),
             None => {
@@ -366,7 +366,7 @@ fn command_id(kind: Kind, key: &str, tag: &str, version: u64, command: &Command)
     h.update(version.to_be_bytes());
     h.update(serde_json::to_vec(command).expect("commands serialize"));
     let hash = hex::encode(&h.finalize()[..8]);
-    let short: String = key.rsplit(' ').next().unwrap_or(key).to_owned();
+    let short: String = key.split_once(' ').map_or(key, |(_, id)| id).to_owned();
     let id = format!("{}-{short}-{tag}-{hash}", kind.prefix());
     if is_subject_token(&id) { id } else { format!("{}-{tag}-{hash}", kind.prefix()) }
 }
