@@ -8,8 +8,10 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod handle;
+pub mod imports;
 pub mod keys;
 pub mod log;
 pub mod matching;

@@ -1,46 +1,56 @@
-//! The weekly matching run, on the embedded default (solver in process, no
-//! NATS): take the week's intake through the command handler, run the
-//! matching (`matching::run`: expiries, snapshot, solve, record through
-//! `handle`), and render what a broker reads.
+//! The weekly matching run, the main job, on the embedded default (solver
+//! in process, no NATS), on the real domain: import the LA's schools from
+//! GIAS (the real file, or a generated borough written as one), write the
+//! demo's CSVs (inspections, practitioners, a term's requests) and import
+//! them with the same importers a user runs, set the partnership's budget,
+//! run the week's matching (`matching::run`: expiries, snapshot, solve,
+//! record through `handle`), and render what a broker reads: the run's
+//! report, each open request's service-level clock and the spend against
+//! budget per funding source.
 //!
 //! Everything that can be checked is checked before the first append: the
-//! week against the calendar (the shell), the intake's commands and the
-//! problem they would lead to (a dry run of the intake on a copy of the
-//! state, cut and validated as the run will cut it). Every command carries
-//! an id derived from what it records, and the run's id is the week, so
-//! running the same week twice appends nothing the second time.
-//! (INTERIM: the intake comes from the worker's generator; the demo's CSVs
-//! and the imports replace it.)
+//! week against the calendar and the files given (the shell, with
+//! `check_gias`). Every command has an id derived from what it records, so
+//! running the same week twice appends nothing the second time and prints
+//! the same plan. It holds no rule: imports, budget and run all go through `handle`;
+//! the clocks and the spend are pure reads of the state.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use bridges_schemas::brokerage::{BrokeragePlan, BrokerageProblem};
-use bridges_schemas::commands::{
-    Command, CommandEnvelope, DeclareAvailability, DeclareConflict, DesignatePractitioner,
-    RaiseRequest, RegisterSchool,
-};
-use bridges_schemas::vocab::{ConflictKind, FundingSource, RunId, RunTrigger, TierChoice, UserId};
-use bridges_schemas::{Period, RequestId};
+use bridges_schemas::commands::{Command, CommandEnvelope};
+use bridges_schemas::vocab::{FundingSource, RunId, RunTrigger, UserId};
 use bridges_worker::common::SolveOptions;
-use bridges_worker::tools::brokerage_generate::{PERIODS as GENERATED_PERIODS, Spec};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use sha2::{Digest, Sha256};
 
 use crate::config::calendar::london_date;
 use crate::config::{AcademicYear, Calendar, Config, HalfTerm, IsoWeek};
+use crate::demo::{self, DemoSpec};
+use crate::domain::state::{AssignmentStatus, RequestStatus, VisitStatus};
+use crate::domain::{Rules, State};
 use crate::handle::{Engine, HandleError, Outcome};
+use crate::imports::{self, ImportError, ImportOptions, ImportReport, Kind};
 use crate::log::Position;
 use crate::matching::{self, MatchError, MatchRequest};
+use crate::render::money;
+
+/// The actor the weekly job records its commands as.
+pub const WEEKLY_USER: &str = "weekly";
 
 /// What a weekly run is asked to do.
 #[derive(Debug, Clone)]
 pub struct WeeklyRequest {
-    /// The ISO week; it names the run and seeds the generated intake.
+    /// The ISO week, for example `2026-W48`: the run's id.
     pub week: IsoWeek,
-    /// A GIAS-format CSV to take the LA's real schools from.
+    /// A GIAS-format CSV to take the LA's real schools from; none: a
+    /// generated borough (written as `gias.csv` into `demo_dir`).
     pub gias: Option<PathBuf>,
     /// When the run happens (the domain never reads a clock).
     pub now: DateTime<Utc>,
+    /// Where the demo's CSVs are written (and read back from).
+    pub demo_dir: PathBuf,
 }
 
 /// What a weekly run did.
@@ -50,7 +60,7 @@ pub struct WeeklyOutcome {
     pub run: RunId,
     /// The problem and plan solved now; none when the week was recorded before.
     pub solved: Option<(BrokerageProblem, BrokeragePlan)>,
-    /// The report of the recorded run.
+    /// The report of the recorded run, the service-level clocks and the spend.
     pub report: String,
     /// Events this run appended (0 when the week was already recorded).
     pub appended: u64,
@@ -59,11 +69,11 @@ pub struct WeeklyOutcome {
     pub rebuild_equal: bool,
     /// The academic year planned (`2026/27`) and its half-terms not yet ended.
     pub year: String,
-    pub periods: Vec<Period>,
-    /// Generated requests left out (a need that does not fit the school's
-    /// phase, or days only in half-terms that have ended).
-    pub left_out: usize,
-    /// Intake commands refused.
+    pub periods: Vec<bridges_schemas::Period>,
+    /// Each file imported, and what its import did.
+    pub imports: Vec<(PathBuf, ImportReport)>,
+    pub demo_dir: PathBuf,
+    /// Budget commands refused (none unless the calendar lacks the year).
     pub refused: Vec<String>,
 }
 
@@ -74,12 +84,13 @@ pub enum WeeklyError {
     Handle(#[from] HandleError),
     #[error(transparent)]
     Match(#[from] MatchError),
-    /// The intake cannot be made: the GIAS file, the generator.
-    #[error("generating the week's intake: {0}")]
-    Intake(String),
-    /// The problem the run would solve is refused by the worker's `validate`.
-    #[error("the planning snapshot is not a valid problem: {0}")]
-    Snapshot(String),
+    #[error("importing {path}: {source}")]
+    Import { path: String, source: ImportError },
+    #[error("writing the demo's files into {path}: {source}")]
+    Demo { path: String, source: std::io::Error },
+    /// A file given that cannot be used (checked before anything is written).
+    #[error("{0}")]
+    Input(String),
     /// Nothing to plan at the run's time in the configured calendar.
     #[error("week {week} ({date}): {reason}")]
     Calendar { week: String, date: chrono::NaiveDate, reason: String },
@@ -91,14 +102,38 @@ impl WeeklyError {
     pub fn is_bad_input(&self) -> Option<bool> {
         match self {
             WeeklyError::Handle(_) | WeeklyError::Match(_) => None,
-            WeeklyError::Intake(_) | WeeklyError::Snapshot(_) | WeeklyError::Calendar { .. } => {
-                Some(true)
-            }
+            WeeklyError::Import { source, .. } => Some(source.is_bad_input()),
+            WeeklyError::Demo { .. } => Some(false),
+            WeeklyError::Input(_) | WeeklyError::Calendar { .. } => Some(true),
         }
     }
 }
 
-/// Runs one week: intake, then a matching run.
+/// Reads and checks a GIAS file before anything is written: it must be
+/// readable, have the columns the importer needs, no malformed row of LA
+/// `la`, and no school twice.
+pub fn check_gias(path: &Path, la: u16) -> Result<(), WeeklyError> {
+    let named = |why: String| WeeklyError::Input(format!("--gias = {}: {why}", path.display()));
+    let bytes = std::fs::read(path).map_err(|e| named(e.to_string()))?;
+    let table = imports::Table::read(&bytes).map_err(|e| named(e.to_string()))?;
+    let rows = imports::gias::read(&table, la).map_err(|e| named(e.to_string()))?;
+    let mut seen = std::collections::BTreeMap::new();
+    for (row, r) in &rows {
+        match r {
+            imports::gias::GiasRow::Error(e) => return Err(named(e.to_string())),
+            imports::gias::GiasRow::School(s) => {
+                if let Some(first) = seen.insert(s.urn, *row) {
+                    return Err(named(format!("URN {} is in rows {first} and {row}", s.urn)));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Runs one week: schools, the demo's files through the imports, budget,
+/// then a matching run.
 pub async fn run(
     engine: &Engine,
     config: &Config,
@@ -106,35 +141,65 @@ pub async fn run(
 ) -> Result<WeeklyOutcome, WeeklyError> {
     let head_before = engine.log().head();
     let (year, open) = planned_half_terms(&config.calendar, request.week, request.now)?;
-    let periods: Vec<Period> = open.iter().map(|h| h.label.clone()).collect();
-    let (generated, left_out) = generate_intake(config, request, year, &periods)?;
-    let intake = commands(config, request, &generated);
-    // Everything checked before the first append: what the intake would
-    // lead to, cut as the run will cut it.
-    let (dry, rejected) = engine.dry_run(&intake).await?;
-    if let Some((id, r)) = rejected.first() {
-        return Err(WeeklyError::Intake(format!(
-            "{} of the intake's commands would be refused, the first {id}: {r}",
-            rejected.len()
-        )));
+    let (year, periods) = (year.label(), open.iter().map(|h| h.label.clone()).collect());
+    let week = request.week.to_string();
+    let rules = engine.rules();
+    let la = rules.la_code;
+    let seed = demo::seed_of(la);
+    let dir = &request.demo_dir;
+    let demo_error =
+        |source: std::io::Error| WeeklyError::Demo { path: dir.display().to_string(), source };
+    let options = ImportOptions { at: request.now, actor: UserId(WEEKLY_USER.to_owned()) };
+
+    let gias_path = match &request.gias {
+        Some(path) => path.clone(),
+        None => demo::write(dir, "gias.csv", &demo::borough(seed, config.weekly.schools, la))
+            .map_err(demo_error)?,
+    };
+    let mut imported = Vec::new();
+    imported.push((gias_path.clone(), import(engine, Kind::Gias, &gias_path, &options).await?));
+
+    let gias_bytes = std::fs::read(&gias_path).map_err(|source| WeeklyError::Import {
+        path: gias_path.display().to_string(),
+        source: ImportError::Io { path: gias_path.display().to_string(), source },
+    })?;
+    let schools = imports::gias::open_schools(&gias_bytes, la)
+        .map_err(|source| WeeklyError::Import { path: gias_path.display().to_string(), source })?;
+    let spec = DemoSpec {
+        seed,
+        practitioners: config.weekly.practitioners,
+        requests: config.weekly.requests,
+    };
+    let files = demo::generate(&schools, rules, request.now, &spec);
+    for (kind, name, text) in [
+        (Kind::Inspections, "inspections.csv", &files.inspections),
+        (Kind::Practitioners, "practitioners.csv", &files.practitioners),
+        (Kind::Requests, "requests.csv", &files.requests),
+    ] {
+        let path = demo::write(dir, name, text).map_err(demo_error)?;
+        imported.push((path.clone(), import(engine, kind, &path, &options).await?));
     }
-    let problem = crate::planning::snapshot(&dry, engine.rules(), request.now).problem;
-    bridges_worker::brokerage::validate::validate(&problem)
-        .map_err(|e| WeeklyError::Snapshot(e.to_string()))?;
+
     let mut refused = Vec::new();
-    for envelope in &intake {
-        if let Outcome::Rejected(r) = engine.handle(envelope).await? {
-            refused.push(format!("{}: {r}", envelope.id));
+    for command in demo::budget(rules, request.now, schools.len()) {
+        let envelope = CommandEnvelope {
+            id: content_id("demo-budget", &command),
+            actor: options.actor.clone(),
+            at: request.now,
+            command,
+        };
+        if let Outcome::Rejected(r) = engine.handle(&envelope).await? {
+            refused.push(format!("{}: {r}", envelope.command.name()));
         }
     }
-    let run = RunId(request.week.to_string());
+
     let outcome = matching::run(
         engine,
         &MatchRequest {
-            run: Some(run.clone()),
-            label: request.week.to_string(),
+            run: Some(RunId(week.clone())),
+            label: week.clone(),
             at: request.now,
-            actor: UserId("weekly".into()),
+            actor: options.actor.clone(),
             trigger: RunTrigger::Scheduled,
             options: SolveOptions {
                 time_limit: Some(config.solver.time_limit_seconds),
@@ -144,26 +209,56 @@ pub async fn run(
     )
     .await?;
     let head = engine.log().head();
-    let report = engine.read(|s| crate::render::run_report(s, &run)).await?;
+    let run = RunId(week.clone());
+    let at = request.now;
+    let report = engine
+        .read(|s| {
+            let mut text = crate::render::run_report(s, &run);
+            text.push('\n');
+            text.push_str(&service_clocks(s, rules, at));
+            text.push('\n');
+            text.push_str(&spend(s, rules, at));
+            text
+        })
+        .await?;
     let as_of = engine
         .read(|s| s.runs.get(&run).and_then(|r| r.started.as_ref()).map(|st| st.as_of_position))
         .await?
         .unwrap_or(0);
     let rebuild_equal = engine.rebuild_equals_live().await?;
     Ok(WeeklyOutcome {
-        week: request.week.to_string(),
+        rebuild_equal,
+        year,
+        periods,
+        week: week.clone(),
         run,
         solved: outcome.map(|o| (o.problem, o.plan)),
         report,
         appended: head.0 - head_before.0,
         head,
         as_of: Position(as_of),
-        rebuild_equal,
-        year: year.label(),
-        periods: periods.clone(),
-        left_out,
+        imports: imported,
+        demo_dir: dir.clone(),
         refused,
     })
+}
+
+async fn import(
+    engine: &Engine,
+    kind: Kind,
+    path: &Path,
+    options: &ImportOptions,
+) -> Result<ImportReport, WeeklyError> {
+    imports::import_file(engine, kind, path, None, options)
+        .await
+        .map_err(|source| WeeklyError::Import { path: path.display().to_string(), source })
+}
+
+/// An id from a command's content: the same command, the same id.
+fn content_id(prefix: &str, command: &Command) -> String {
+    let json = serde_json::to_vec(command).expect("commands serialize");
+    let hash = Sha256::digest(&json);
+    format!("{prefix}-{}-{}", command.name(), hex::encode(&hash[..8]))
 }
 
 /// The half-terms a run at `now` plans, and their academic year: those not
@@ -223,8 +318,9 @@ pub fn week_of(now: DateTime<Utc>) -> IsoWeek {
     IsoWeek::of(london_date(now))
 }
 
-/// Renders the outcome for a broker: the recorded run's report and how the log stands.
-pub fn render(outcome: &WeeklyOutcome, data_dir: &std::path::Path) -> String {
+/// Renders the outcome for a broker: what was imported, the plan's table,
+/// the clocks and the spend, and how the log stands.
+pub fn render(outcome: &WeeklyOutcome, data_dir: &Path) -> String {
     let mut text = format!(
         "Bridges weekly matching run {} (week {})\n\
          log: {} events in {}; snapshot as of position {}; this run appended {} events{}\n",
@@ -237,16 +333,15 @@ pub fn render(outcome: &WeeklyOutcome, data_dir: &std::path::Path) -> String {
         if outcome.appended == 0 { " (week already recorded: same plan)" } else { "" },
     );
     let labels: Vec<&str> = outcome.periods.iter().map(|p| p.as_str()).collect();
-    text.push_str(&format!(
-        "the run plans the half-terms of {} not yet ended: {}\n",
+    let _ = writeln!(
+        text,
+        "the run plans the half-terms of {} not yet ended: {}",
         outcome.year,
         labels.join(", ")
-    ));
-    if outcome.left_out > 0 {
-        text.push_str(&format!(
-            "{} generated requests left out (need not fitting the school's phase, or days only in ended half-terms)\n",
-            outcome.left_out
-        ));
+    );
+    let _ = writeln!(text, "the demo's CSVs are in {}\n", outcome.demo_dir.display());
+    for (path, report) in &outcome.imports {
+        let _ = writeln!(text, "{} ({})", report.summary(), path.display());
     }
     text.push('\n');
     text.push_str(&outcome.report);
@@ -257,239 +352,211 @@ pub fn render(outcome: &WeeklyOutcome, data_dir: &std::path::Path) -> String {
     text
 }
 
-/// The week's intake as the generator makes it, fitted to the run: the LA's
-/// schools (real ones from GIAS when given), its practitioners and their
-/// availability, conflicts, and the week's support requests (ids prefixed
-/// with the week). The generator's six half-terms become `year`'s, days in
-/// half-terms that are not `open` are dropped, and a request whose need is
-/// not configured or does not fit its school's phase is left out (the
-/// generator draws needs without regard to phase). Returns the intake and
-/// how many generated requests were left out.
-fn generate_intake(
-    config: &Config,
-    request: &WeeklyRequest,
-    year: &AcademicYear,
-    open: &[Period],
-) -> Result<(BrokerageProblem, usize), WeeklyError> {
-    let week = request.week.to_string();
-    let seed = week
-        .bytes()
-        .fold(u64::from(config.la_code), |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
-    let spec = Spec {
-        schools: config.weekly.schools,
-        practitioners: config.weekly.practitioners,
-        requests: config.weekly.requests,
-        seed,
-        gias: request.gias.clone(),
-        la: request.gias.as_ref().map(|_| config.la_code),
-        single_practitioner: config.policy.brokerage.single_practitioner,
-    };
-    let mut problem = bridges_worker::tools::brokerage_generate::generate(&spec)
-        .map_err(|e| WeeklyError::Intake(one_line(e.chain())))?;
-    // Generated half-term i is the run's year's half-term i, if still open.
-    let relabel: BTreeMap<Period, Period> = GENERATED_PERIODS
-        .iter()
-        .zip(&year.half_terms)
-        .filter(|(_, h)| open.contains(&h.label))
-        .map(|(g, h)| (Period::from(*g), h.label.clone()))
-        .collect();
-    let refit = |days: &mut bridges_schemas::brokerage::DaysByPeriod| {
-        *days = days.iter().filter_map(|(p, d)| Some((relabel.get(p)?.clone(), *d))).collect();
-    };
-    for p in &mut problem.practitioners {
-        refit(&mut p.capacity);
-        p.specialisms.retain(|s| config.need(s).is_some());
-    }
-    let phases: BTreeMap<_, _> = problem.schools.iter().map(|s| (s.urn, s.phase)).collect();
-    let generated = problem.requests.len();
-    problem.requests.retain_mut(|r| {
-        refit(&mut r.days);
-        let fits = phases.get(&r.urn).is_some_and(|phase| config.need_fits(&r.need, *phase));
-        fits && r.days.values().any(|d| *d > 0.0)
-    });
-    let left_out = generated - problem.requests.len();
-    for r in &mut problem.requests {
-        r.id = RequestId(format!("{week}-{}", r.id));
-    }
-    // Pins are the broker's agreements, not intake: none is recorded.
-    problem.pinned.clear();
-    problem.periods = open.to_vec();
-    problem.policy = config.brokerage_policy();
-    Ok((problem, left_out))
+/// What a request's "matched within" clock says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// A proposal came in time.
+    Met,
+    /// A proposal came after the deadline, or none and the deadline passed.
+    Late,
+    /// No proposal yet, and there is still time.
+    Open,
 }
 
-/// The generated intake as the commands a user's imports would send.
-fn commands(
-    config: &Config,
-    request: &WeeklyRequest,
-    problem: &BrokerageProblem,
-) -> Vec<CommandEnvelope> {
-    let week = request.week.to_string();
-    let actor = UserId("weekly".into());
-    let at = request.now;
-    let whole = |days: &BTreeMap<Period, f64>| {
-        days.iter()
-            .map(|(k, d)| (k.clone(), d.max(0.0).round() as u32))
-            .filter(|(_, d)| *d > 0)
-            .collect::<bridges_schemas::events::DaysPerPeriod>()
-    };
-    let envelope =
-        |id: String, command: Command| CommandEnvelope { id, actor: actor.clone(), at, command };
-    let mut out = Vec::new();
-    for s in &problem.schools {
-        out.push(envelope(
-            format!("school-{}", s.urn),
-            Command::RegisterSchool(RegisterSchool {
-                urn: s.urn,
-                name: s.name.clone().unwrap_or_else(|| format!("School {}", s.urn)),
-                la_code: config.la_code,
-                phase: s.phase,
-                trust: s.trust.clone(),
-                easting: s.easting,
-                northing: s.northing,
-                pupils: None,
-            }),
-        ));
-    }
-    for (i, p) in problem.practitioners.iter().enumerate() {
-        out.push(envelope(
-            format!("designate-{}", p.id),
-            Command::DesignatePractitioner(DesignatePractitioner {
-                practitioner: p.id.clone(),
-                title: p.designation.clone(),
-                home_urn: p.home_urn,
-                specialisms: p.specialisms.clone(),
-                phases: p.phases.clone(),
-                day_rate: Some(p.day_rate.round() as u32),
-                name: demo_name(i),
-                email: Some(format!("{}@schools.example.org", p.id)),
-                phone: None,
-            }),
-        ));
-        let capacity = whole(&p.capacity);
-        if !capacity.is_empty() {
-            out.push(envelope(
-                format!("{week}-availability-{}", p.id),
-                Command::DeclareAvailability(DeclareAvailability {
-                    practitioner: p.id.clone(),
-                    capacity,
-                    max_days: p.max_days.map(|d| d.round() as u32),
-                }),
-            ));
+impl Clock {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Clock::Met => "met",
+            Clock::Late => "late",
+            Clock::Open => "open",
         }
     }
-    for c in &problem.conflicts {
-        out.push(envelope(
-            format!("conflict-{}-{}", c.practitioner, c.urn),
-            Command::DeclareConflict(DeclareConflict {
-                practitioner: c.practitioner.clone(),
-                urn: Some(c.urn),
-                trust: None,
-                kind: ConflictKind::Other,
-                valid_from: None,
-                valid_to: None,
-            }),
-        ));
+}
+
+/// One open request's match clock: raised, due (raised plus the service
+/// level's working days), first proposed, and what the clock says at `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchClock {
+    pub request: bridges_schemas::RequestId,
+    pub urn: bridges_schemas::Urn,
+    pub raised: NaiveDate,
+    pub due: NaiveDate,
+    pub matched: Option<NaiveDate>,
+    pub clock: Clock,
+}
+
+/// The match clock of every open request at `at`, in request order.
+pub fn match_clocks(state: &State, rules: &Rules, at: DateTime<Utc>) -> Vec<MatchClock> {
+    let today = london_date(at);
+    state
+        .requests
+        .values()
+        .filter(|r| r.status == RequestStatus::Open)
+        .map(|r| {
+            let raised = london_date(r.raised_at);
+            let due = rules.calendar.add_working_days(raised, rules.service.match_within);
+            let matched = state.assignments_of(&r.id).map(|a| london_date(a.proposed_at)).min();
+            let clock = match matched {
+                Some(m) if m <= due => Clock::Met,
+                Some(_) => Clock::Late,
+                None if today > due => Clock::Late,
+                None => Clock::Open,
+            };
+            MatchClock { request: r.id.clone(), urn: r.urn, raised, due, matched, clock }
+        })
+        .collect()
+}
+
+/// The service-level table: each open request's match clock, then the counts.
+pub fn service_clocks(state: &State, rules: &Rules, at: DateTime<Utc>) -> String {
+    let clocks = match_clocks(state, rules, at);
+    let within = rules.service.match_within;
+    let mut out =
+        format!("Service levels: each open request matched within {within} working days\n");
+    let _ = writeln!(
+        out,
+        "{:<18} {:<8} {:<10} {:<10} {:<10} clock",
+        "request", "urn", "raised", "due", "matched"
+    );
+    for c in &clocks {
+        let _ = writeln!(
+            out,
+            "{:<18} {:<8} {:<10} {:<10} {:<10} {}",
+            c.request,
+            c.urn,
+            c.raised,
+            c.due,
+            c.matched.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+            c.clock.as_str()
+        );
     }
-    for r in &problem.requests {
-        out.push(envelope(
-            format!("raise-{}", r.id),
-            Command::RaiseRequest(RaiseRequest {
-                request: r.id.clone(),
-                urn: r.urn,
-                need: r.need.clone(),
-                designations: r.designations.clone(),
-                tier: TierChoice::of(r.priority.clamp(1, 4) as u8).unwrap_or(TierChoice::Tier4),
-                days: whole(&r.days),
-                funding: FundingSource::LaCore,
-                purchase_order: None,
-            }),
-        ));
-    }
+    let count = |k: Clock| clocks.iter().filter(|c| c.clock == k).count();
+    let _ = writeln!(
+        out,
+        "matched within {within} working days: {} met, {} late, {} open",
+        count(Clock::Met),
+        count(Clock::Late),
+        count(Clock::Open)
+    );
     out
 }
 
-fn demo_name(i: usize) -> String {
-    const FIRST: [&str; 8] = ["Amara", "Ben", "Chloe", "Dev", "Ella", "Farid", "Grace", "Harpreet"];
-    const LAST: [&str; 8] =
-        ["Okafor", "Hughes", "Patel", "Nowak", "Singh", "Walsh", "Ahmed", "Clarke"];
-    format!("{} {}", FIRST[i % 8], LAST[(i / 8) % 8])
+/// Money of one funding source in one academic year, in pence, the
+/// brokerage fee included.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Spend {
+    pub budget: u64,
+    /// Proposed days awaiting an answer.
+    pub proposed: u64,
+    /// Accepted days (completed ones too).
+    pub committed: u64,
+    /// Recorded visits, and cancelled ones that are charged.
+    pub spent: u64,
 }
 
-#[cfg(test)]
-mod tests {
-    use chrono::NaiveDate;
+/// The money of one academic year, per funding source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YearSpend {
+    pub year: String,
+    pub fee_basis_points: u32,
+    pub sources: Vec<(FundingSource, Spend)>,
+}
 
-    use super::*;
-    use crate::config::calendar::monday_morning;
-
-    fn config() -> Config {
-        Config::built_in().expect("built-in config")
-    }
-
-    fn week(text: &str) -> IsoWeek {
-        IsoWeek::parse(text).expect("test week")
-    }
-
-    fn planned(config: &Config, text: &str) -> Result<(String, Vec<String>), WeeklyError> {
-        let w = week(text);
-        let (year, open) = planned_half_terms(&config.calendar, w, monday_morning(w))?;
-        Ok((year.label(), open.iter().map(|h| h.label.0.clone()).collect()))
-    }
-
-    #[test]
-    fn given_a_week_in_term_then_the_run_plans_the_half_terms_of_its_year_not_yet_ended() {
-        let c = config();
-        let (year, open) = planned(&c, "2026-W48").expect("planned");
-        assert_eq!(year, "2026/27");
-        assert_eq!(open, ["2026-AU2", "2027-SP1", "2027-SP2", "2027-SU1", "2027-SU2"]);
-        // The Monday after a half-term's last Friday: that half-term has ended.
-        let (_, open) = planned(&c, "2027-W08").expect("planned");
-        assert_eq!(open.first().map(String::as_str), Some("2027-SP2"));
-        // The last week of the year's last half-term.
-        let (_, open) = planned(&c, "2027-W28").expect("planned");
-        assert_eq!(open, ["2027-SU2"]);
-    }
-
-    #[test]
-    fn given_a_summer_holiday_week_then_the_run_plans_the_next_year_whole() {
-        let (year, open) = planned(&config(), "2026-W33").expect("planned");
-        assert_eq!(year, "2026/27");
-        assert_eq!(open.len(), 6);
-    }
-
-    #[test]
-    fn given_a_week_outside_the_calendar_then_nothing_is_planned() {
-        let c = config();
-        for text in ["2025-W30", "2030-W10", "2028-W31"] {
-            let err = planned(&c, text).expect_err("refused");
-            assert!(matches!(err, WeeklyError::Calendar { .. }), "{text}: {err}");
-            assert_eq!(err.is_bad_input(), Some(true));
+/// Budget, proposed, committed and spent per funding source in the
+/// academic year planned at `at`.
+pub fn spend_by_source(state: &State, rules: &Rules, at: DateTime<Utc>) -> Option<YearSpend> {
+    let year = rules.calendar.planning_year(london_date(at))?.clone();
+    let partnership = state.partnerships.get(&year).cloned().unwrap_or_default();
+    let bp = u64::from(partnership.fee_basis_points);
+    let with_fee = |pence: u64| pence + pence * bp / 10_000;
+    let in_year = |period: &bridges_schemas::Period| {
+        rules.calendar.half_term(period).is_some_and(|h| h.year == year)
+    };
+    let mut rows: Vec<(FundingSource, Spend)> = FundingSource::ALL
+        .into_iter()
+        .map(|f| {
+            (
+                f,
+                Spend {
+                    budget: partnership.budgets.get(&f).copied().unwrap_or(0),
+                    ..Spend::default()
+                },
+            )
+        })
+        .collect();
+    for a in state.assignments.values().filter(|a| !a.pending_run) {
+        let (Some(r), Some(p)) =
+            (state.requests.get(&a.request), state.practitioners.get(&a.practitioner))
+        else {
+            continue;
+        };
+        let rate = u64::from(p.day_rate) * 100;
+        let days: u64 = a.days.iter().filter(|(k, _)| in_year(k)).map(|(_, d)| u64::from(*d)).sum();
+        let half_days: u64 = a
+            .visits
+            .values()
+            .filter(|v| rules.calendar.half_term_of(v.on).is_some_and(|h| h.year == year))
+            .filter(|v| match v.status {
+                VisitStatus::Recorded => true,
+                VisitStatus::Cancelled { charged, .. } => charged,
+                VisitStatus::Voided => false,
+            })
+            .map(|v| u64::from(v.half_days))
+            .sum();
+        let Some((_, s)) = rows.iter_mut().find(|(f, _)| *f == r.funding) else { continue };
+        if a.status == AssignmentStatus::Proposed {
+            s.proposed += with_fee(days * rate);
         }
+        if a.is_committed() {
+            s.committed += with_fee(days * rate);
+        }
+        s.spent += with_fee(half_days * rate / 2);
     }
+    Some(YearSpend { year: year.0, fee_basis_points: partnership.fee_basis_points, sources: rows })
+}
 
-    #[test]
-    fn given_a_generated_intake_then_needs_fit_phases_and_ended_half_terms_are_gone() {
-        let c = config();
-        let w = week("2027-W08");
-        let now = monday_morning(w);
-        let (year, open) = planned_half_terms(&c.calendar, w, now).expect("planned");
-        let periods: Vec<Period> = open.iter().map(|h| h.label.clone()).collect();
-        let request = WeeklyRequest { week: w, gias: None, now };
-        let (intake, left_out) = generate_intake(&c, &request, year, &periods).expect("intake");
-        assert!(left_out > 0, "some generated requests fall in ended half-terms");
-        assert_eq!(intake.periods, periods);
-        bridges_worker::brokerage::validate::validate(&intake).expect("a valid problem");
-        let phase = |urn| intake.schools.iter().find(|s| s.urn == urn).map(|s| s.phase);
-        for r in &intake.requests {
-            let p = phase(r.urn).expect("school");
-            assert!(c.need_fits(&r.need, p), "{} asks {} of a {} school", r.id, r.need, p);
-            assert!(r.days.keys().all(|k| periods.contains(k)), "{}: {:?}", r.id, r.days);
-            assert!(r.id.as_str().starts_with("2027-W08-"));
-        }
-        for p in &intake.practitioners {
-            assert!(p.capacity.keys().all(|k| periods.contains(k)), "{}", p.id);
-        }
-        assert_eq!(london_date(now), NaiveDate::from_ymd_opt(2027, 2, 22).expect("date"));
+/// The spend table: budget, proposed, committed, spent and remaining
+/// (budget less committed) per funding source, in pounds and pence.
+pub fn spend(state: &State, rules: &Rules, at: DateTime<Utc>) -> String {
+    let Some(YearSpend { year, fee_basis_points: bp, sources: rows }) =
+        spend_by_source(state, rules, at)
+    else {
+        return "Spend against budget: the calendar has no academic year at this date\n".into();
+    };
+    let mut out = format!(
+        "Spend against budget, {year} (the {}.{:02}% brokerage fee included)\n",
+        bp / 100,
+        bp % 100
+    );
+    let _ = writeln!(
+        out,
+        "{:<12} {:>14} {:>14} {:>14} {:>14} {:>14}",
+        "funding", "budget", "proposed", "committed", "spent", "remaining"
+    );
+    let mut total = Spend::default();
+    let line = |name: &str, s: &Spend| {
+        let remaining = if s.committed > s.budget {
+            format!("-{}", money(s.committed - s.budget))
+        } else {
+            money(s.budget - s.committed)
+        };
+        format!(
+            "{:<12} {:>14} {:>14} {:>14} {:>14} {:>14}\n",
+            name,
+            money(s.budget),
+            money(s.proposed),
+            money(s.committed),
+            money(s.spent),
+            remaining
+        )
+    };
+    for (f, s) in &rows {
+        out.push_str(&line(f.as_str(), s));
+        total.budget += s.budget;
+        total.proposed += s.proposed;
+        total.committed += s.committed;
+        total.spent += s.spent;
     }
+    out.push_str(&line("total", &total));
+    out
 }

@@ -26,7 +26,7 @@ impl Desk {
         let data = dir.path().join("data");
         let config = dir.path().join("small.toml");
         let text = bridges_engine::config::DEFAULT_TOML
-            .replace("time_limit_seconds = 30.0", "time_limit_seconds = 10.0");
+            .replace("time_limit_seconds = 60.0", "time_limit_seconds = 10.0");
         std::fs::write(&config, text).expect("write config");
         Desk { dir, data, config }
     }

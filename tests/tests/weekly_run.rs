@@ -1,19 +1,22 @@
-//! The main job, end to end: `bridges weekly` records the week's intake as
-//! events, solves the snapshot in process (no NATS), records the run and its
-//! proposals, and prints the plan; a second run of the same week appends
-//! nothing and prints the same plan; the log verifies and exports the
-//! proposals that were printed. The run plans only half-terms not yet ended
-//! and needs that fit their school's phase; everything it can check (the
-//! week, the files asked for, the configuration, the GIAS file, the problem)
-//! is checked before the first append, so a refusal leaves the head where it
-//! was.
+//! The main job, end to end: `bridges weekly` imports the LA's schools from
+//! GIAS (a generated borough here; the real Hillingdon file in the second
+//! test), writes the demo's CSVs and imports them like a user, solves the
+//! week's snapshot in process (no NATS), records the run and its proposals,
+//! and prints the plan, each request's service-level clock and the spend
+//! against budget; a second run of the same week appends nothing and prints
+//! the same; the log verifies and exports the proposals that were printed.
+//! The run plans only half-terms not yet ended and needs that fit their
+//! school's phase; everything it can check (the week, the files asked for,
+//! the configuration, the GIAS file) is checked before the first append, so
+//! a refusal leaves the head where it was.
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::Instant;
 
 use bridges_engine::log::{EventLog, LogConfig};
 use bridges_schemas::{Phase, Plan, Problem};
-use bridges_tests::{binary, run, workspace_root};
+use bridges_tests::{binary, run, shared_data, workspace_root};
 
 fn small_config(dir: &std::path::Path) -> std::path::PathBuf {
     let text = std::fs::read_to_string(workspace_root().join("config/default.toml"))
@@ -27,9 +30,16 @@ fn small_config(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
-fn weekly(data: &std::path::Path, config: &std::path::Path) -> String {
-    let output = weekly_with(data, config, &["--week", "2026-W48", "--synthetic"]);
+fn weekly(data: &std::path::Path, config: Option<&std::path::Path>, args: &[&str]) -> String {
+    let mut cmd = Command::new(binary("bridges"));
+    cmd.arg("--data").arg(data);
+    if let Some(c) = config {
+        cmd.arg("--config").arg(c);
+    }
+    let output = run(cmd.arg("weekly").args(args));
     assert!(output.status.success(), "weekly failed: {}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("rejected") && !stderr.contains("refused"), "{stderr}");
     String::from_utf8(output.stdout).expect("utf-8")
 }
 
@@ -85,23 +95,77 @@ fn appended(report: &str) -> u64 {
 }
 
 fn without_timings(report: &str) -> Vec<&str> {
-    report.lines().filter(|l| !l.contains("solved in") && !l.contains("log:")).collect()
+    report
+        .lines()
+        .filter(|l| !l.contains("solved in") && !l.contains("log:") && !l.starts_with("import "))
+        .collect()
+}
+
+/// The line of an import's counts.
+fn import_line<'a>(report: &'a str, kind: &str) -> &'a str {
+    let start = format!("import {kind}: ");
+    report
+        .lines()
+        .find(|l| l.starts_with(&start))
+        .unwrap_or_else(|| panic!("no {kind} import in\n{report}"))
 }
 
 #[test]
-fn a_weekly_run_records_solves_and_is_idempotent() {
+fn a_weekly_run_imports_solves_and_is_idempotent() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let config = small_config(dir.path());
+    let args = ["--week", "2026-W48", "--synthetic"];
 
-    let first = weekly(&data, &config);
+    let first = weekly(&data, Some(&config), &args);
     assert!(appended(&first) > 24, "intake and run are recorded:\n{first}");
+    // The demo's files went through the imports, every row of them.
+    for (kind, rows) in [("gias", 40), ("practitioners", 16), ("requests", 24)] {
+        let line = import_line(&first, kind);
+        assert!(line.contains(&format!("{rows} rows")) && line.contains(" 0 rejected"), "{line}");
+    }
+    assert!(import_line(&first, "inspections").contains(" 0 rejected"));
+    for name in ["gias.csv", "inspections.csv", "practitioners.csv", "requests.csv"] {
+        assert!(dir.path().join("data-demo").join(name).exists(), "{name} is written");
+    }
     assert!(first.contains("Proposals by school"), "{first}");
+    // The service-level clocks and the spend against budget.
+    let clocks = first
+        .lines()
+        .find(|l| l.starts_with("matched within 2 working days: "))
+        .expect("the clocks' counts");
+    let counts: Vec<u32> = clocks
+        .split(": ")
+        .nth(1)
+        .expect("counts")
+        .split(", ")
+        .map(|c| c.split(' ').next().and_then(|n| n.parse().ok()).expect("a count"))
+        .collect();
+    assert_eq!(counts.iter().sum::<u32>(), 24, "one clock per open request: {clocks}");
+    assert!(counts[0] > 0, "the run's proposals meet their clocks: {clocks}");
+    assert!(
+        first.contains("Spend against budget, 2026-27 (the 5.00% brokerage fee included)"),
+        "{first}"
+    );
+    let total: Vec<&str> = first
+        .lines()
+        .find(|l| l.starts_with("total ") && !l.starts_with("total cost"))
+        .expect("a total line")
+        .split_whitespace()
+        .collect();
+    assert_eq!(total.len(), 6, "total, budget, proposed, committed, spent, remaining: {total:?}");
+    assert!(
+        total[1] != "£0.00" && total[2] != "£0.00",
+        "a budget, and proposals that cost: {total:?}"
+    );
+    assert_eq!((total[3], total[4]), ("£0.00", "£0.00"), "nothing accepted or visited yet");
+    assert_eq!(total[5], total[1], "remaining is the budget less what is committed");
     assert!(first.contains("domain state rebuilt from zero equals the live one"), "{first}");
 
-    let second = weekly(&data, &config);
+    let second = weekly(&data, Some(&config), &args);
     assert_eq!(appended(&second), 0, "the same week appends nothing:\n{second}");
     assert_eq!(without_timings(&first), without_timings(&second));
+    assert!(import_line(&second, "requests").contains("0 applied, 24 unchanged"), "{second}");
 
     let verify =
         run(Command::new(binary("bridges")).arg("--data").arg(&data).args(["log", "verify"]));
@@ -126,6 +190,63 @@ fn a_weekly_run_records_solves_and_is_idempotent() {
             "proposal {request} -> {practitioner} is in the report"
         );
     }
+    // Personal data never reaches the log or the report in clear.
+    let people =
+        std::fs::read_to_string(dir.path().join("data-demo/practitioners.csv")).expect("csv");
+    let name = people.lines().nth(1).and_then(|l| l.split(',').nth(1)).expect("a name");
+    assert!(!lines.contains(name) && !first.contains(name), "{name} is sealed");
+}
+
+#[test]
+fn the_main_job_on_the_real_hillingdon_schools() {
+    let gias = shared_data().join("hillingdon_ealing_schools.csv");
+    if !gias.exists() {
+        assert!(std::env::var_os("CI").is_none(), "{} is missing and CI is set", gias.display());
+        eprintln!("note: {} is absent; skipping the real-data weekly run", gias.display());
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let (problem, plan) = (dir.path().join("problem.json"), dir.path().join("plan.json"));
+    let gias = gias.to_string_lossy().into_owned();
+    let started = Instant::now();
+    let report = weekly(
+        &data,
+        None,
+        &[
+            "--week",
+            "2026-W48",
+            "--gias",
+            &gias,
+            "--save-problem",
+            &problem.to_string_lossy(),
+            "--save-plan",
+            &plan.to_string_lossy(),
+        ],
+    );
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!("the main job on Hillingdon took {seconds:.2} s");
+    assert!(seconds < 20.0, "the main job is quick ({seconds:.1} s)");
+    let line = import_line(&report, "gias");
+    assert!(
+        line.contains("113 rows (117 of other LAs left alone): 100 applied, 0 unchanged, 13 skipped, 0 rejected"),
+        "{line}"
+    );
+    assert!(import_line(&report, "practitioners").contains("40 rows: 40 applied"), "{report}");
+    assert!(import_line(&report, "requests").contains("80 rows: 80 applied"), "{report}");
+    // The run plans only the half-terms not ended on Monday 23 November 2026.
+    let problem: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&problem).expect("problem saved")).expect("json");
+    let periods = problem["periods"].as_array().expect("periods");
+    assert_eq!(periods.first().and_then(|p| p.as_str()), Some("2026-AU2"), "{periods:?}");
+    assert_eq!(problem["schools"].as_array().map(Vec::len), Some(100));
+    assert_eq!(problem["requests"].as_array().map(Vec::len), Some(80));
+    let plan: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&plan).expect("plan saved")).expect("json");
+    for a in plan["assignments"].as_array().expect("assignments") {
+        assert!(a["days"].get("2026-AU1").is_none(), "no proposal in an ended half-term: {a}");
+    }
+    assert!(!report.contains(" 2026-AU1:"), "{report}");
 }
 
 #[test]
@@ -194,7 +315,7 @@ fn a_refused_weekly_run_leaves_the_head_where_it_was() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let config = small_config(dir.path());
-    weekly(&data, &config);
+    weekly(&data, Some(&config), &["--week", "2026-W48", "--synthetic"]);
     let before = head(&data);
     assert!(before > 0);
 

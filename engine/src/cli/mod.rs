@@ -1,7 +1,7 @@
 //! The `bridges` command line, noun then verb: `school|practitioner|request|
 //! assignment|partnership <verb>` (one file each), the whole LA's `match`
-//! and `submit FILE|-`, `weekly` (the main job), `log verify|export|import`
-//! (in `log.rs`), `bench log`. Each arm opens the log in `--data DIR` and
+//! and `submit FILE|-`, `import gias|inspections|practitioners|requests`, `weekly` (the main
+//! job), `log verify|export|import` (in `log.rs`), `bench log`. Each arm opens the log in `--data DIR` and
 //! calls the library; a domain command goes through a `session::Session`
 //! (the engine, `--as`, `--at`, `--id`). A rejection exits 2, an
 //! environment error 1; errors become `anyhow` only here, and leave as one
@@ -13,6 +13,7 @@
 //! `run`, a variant to `Command`, and an arm to `run_async`.
 
 mod assignment;
+mod import;
 mod log;
 mod matching;
 mod parse;
@@ -112,6 +113,15 @@ pub enum Command {
     ///
     /// Example: bridges weekly --week 2026-W48
     Weekly(weekly::WeeklyArgs),
+    /// Import the LA's files: a GIAS extract, inspection outcomes,
+    /// practitioners, requests (CSV, by header names; exit 2 if a row was
+    /// rejected, after the good rows went in).
+    ///
+    /// Example: bridges import gias edubasealldata20250422.csv --la 312
+    Import {
+        #[command(subcommand)]
+        what: import::ImportCommand,
+    },
     /// The event log itself: verify, export, import.
     Log {
         #[command(subcommand)]
@@ -286,6 +296,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             s.finish(result).await
         }
         Command::Weekly(a) => weekly::run(a, &config, &data, open).await,
+        Command::Import { what } => import::run(what, &config, &data, open()?, &acting).await,
         Command::Log { what } => log::run(what, &log_config()).await,
         Command::Bench { what: BenchCommand::Log(opts) } => {
             bench::run_log_bench(&data, &opts).await?;

@@ -13,10 +13,20 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 
 /// An RFC 3339 time: `2026-09-07T09:00:00Z`.
+/// An RFC 3339 time, or a date alone (09:00 in London that day).
 pub fn time(s: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("{e}; expected an RFC 3339 time such as 2026-09-07T09:00:00Z"))
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        use chrono::TimeZone as _;
+        let nine = d.and_hms_opt(9, 0, 0).ok_or("a date with no 09:00")?;
+        return chrono_tz::Europe::London
+            .from_local_datetime(&nine)
+            .single()
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| format!("{s}: 09:00 is not a single time in London that day"));
+    }
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| {
+        format!("{e}; expected an RFC 3339 time such as 2026-09-07T09:00:00Z, or a date")
+    })
 }
 
 /// An ISO date: `2026-09-15`.
@@ -145,7 +155,12 @@ mod tests {
         assert_eq!(risk_tier("none"), Ok(RiskTier(None)));
         assert!(risk_tier("5").is_err());
         assert_eq!(tier("follow"), Ok(TierChoice::Follow));
-        assert!(time("2026-09-07").is_err());
+        // A date alone is 09:00 in London that day (08:00 UTC in summer time).
+        assert_eq!(
+            time("2026-09-07").map(|t| t.to_rfc3339()),
+            Ok("2026-09-07T08:00:00+00:00".to_owned())
+        );
+        assert!(time("2026-09-07 9am").is_err());
         assert_eq!(date("2026-09-15").map(|d| d.to_string()), Ok("2026-09-15".to_owned()));
     }
 }

@@ -1,6 +1,8 @@
 //! `bridges weekly`: the main job's shell. Checks its flags (the week, the
-//! files it is asked to write) before the log is opened, hands the run to
-//! `crate::weekly`, writes the documents asked for and prints the report.
+//! files it is asked to write and read) before the log is opened, hands the
+//! run to `crate::weekly` (schools from GIAS, the demo's CSVs through the
+//! imports, the week's run), writes the documents asked for and prints the
+//! report.
 //! It decides nothing about the run itself.
 
 use std::io::Write as _;
@@ -28,9 +30,14 @@ pub struct WeeklyArgs {
     /// GIAS-format CSV of real schools (default: ../shared/data/hillingdon_ealing_schools.csv when present).
     #[arg(long)]
     gias: Option<PathBuf>,
-    /// Generate the borough's schools instead of reading GIAS.
+    /// Generate the borough's schools (written as gias.csv beside the demo's
+    /// CSVs) instead of reading GIAS.
     #[arg(long)]
     synthetic: bool,
+    /// Where the demo's CSVs are written (default: `<data>-demo` beside the
+    /// data folder).
+    #[arg(long)]
+    demo_dir: Option<PathBuf>,
     /// Also write the problem document the run solved (for `bridges-worker solve`).
     #[arg(long)]
     save_problem: Option<PathBuf>,
@@ -47,7 +54,7 @@ pub async fn run(
     data: &Path,
     open: impl FnOnce() -> anyhow::Result<EventLog>,
 ) -> anyhow::Result<ExitCode> {
-    let WeeklyArgs { week, gias, synthetic, save_problem, save_plan } = args;
+    let WeeklyArgs { week, gias, synthetic, demo_dir, save_problem, save_plan } = args;
     let (week, now) = match week {
         Some(text) => {
             let week = IsoWeek::parse(&text)
@@ -71,12 +78,17 @@ pub async fn run(
             shared.exists().then_some(shared)
         })
     };
+    // The GIAS file is read and checked before anything is written.
+    if let Some(path) = &gias {
+        weekly::check_gias(path, config.la_code)?;
+    }
+    let demo_dir = demo_dir.unwrap_or_else(|| beside(data, "demo"));
     let keys = KeyStore::open(keys_dir(data)).map_err(|e| {
         CliError::environment(format!("opening the key store {}: {e}", keys_dir(data).display()))
     })?;
     let log = open()?;
     let engine = Engine::open(log, crate::rules::rules(config), keys).await?;
-    let request = weekly::WeeklyRequest { week, gias, now };
+    let request = weekly::WeeklyRequest { week, gias, now, demo_dir };
     let outcome = weekly::run(&engine, config, &request).await;
     engine.close().await?;
     let outcome = outcome?;
@@ -89,6 +101,11 @@ pub async fn run(
         }
     }
     print!("{}", weekly::render(&outcome, data));
+    for (path, report) in &outcome.imports {
+        for r in &report.rejected {
+            eprintln!("{}: rejected {r}", path.display());
+        }
+    }
     for r in &outcome.refused {
         eprintln!("refused: {r}");
     }
@@ -147,9 +164,14 @@ impl Output {
 
 /// The key store of a data folder: beside it, never inside (DESIGN.md section 9).
 pub fn keys_dir(data: &Path) -> PathBuf {
+    beside(data, "keys")
+}
+
+/// `<data>-<what>`, beside the data folder.
+fn beside(data: &Path, what: &str) -> PathBuf {
     let name = data
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "bridges-data".into());
-    data.with_file_name(format!("{name}-keys"))
+    data.with_file_name(format!("{name}-{what}"))
 }
