@@ -191,6 +191,46 @@ pub fn reads(state: &State, command: &Command) -> Vec<String> {
     }
 }
 
+/// The proposals past their answer window that a command looks at: the one
+/// it answers or withdraws, and those whose held days its rules count (a
+/// hand proposal counts its practitioner's and its request's, an amendment
+/// its request's, a run's record everyone's). The handler records their
+/// expiry, as the system, before deciding the command (DESIGN.md section 6:
+/// "the next command or run that looks at it records the expiry").
+pub fn overdue_touched(
+    state: &State,
+    command: &Command,
+    today: NaiveDate,
+) -> Vec<bridges_schemas::vocab::AssignmentId> {
+    let overdue = |a: &&state::Assignment| assignment::is_overdue(a, today);
+    let one = |id: &bridges_schemas::vocab::AssignmentId| {
+        state.assignments.get(id).filter(overdue).map(|a| a.id.clone()).into_iter().collect()
+    };
+    match command {
+        Command::AcceptAssignment(c) => one(&c.assignment),
+        Command::DeclineAssignment(c) => one(&c.assignment),
+        Command::WithdrawAssignment(c) => one(&c.assignment),
+        Command::ProposeAssignment(c) => state
+            .assignments
+            .values()
+            .filter(|a| a.practitioner == c.practitioner || a.request == c.request)
+            .filter(overdue)
+            .map(|a| a.id.clone())
+            .collect(),
+        Command::AmendRequest(c) => state
+            .assignments
+            .values()
+            .filter(|a| a.request == c.request)
+            .filter(overdue)
+            .map(|a| a.id.clone())
+            .collect(),
+        Command::RecordRun(_) => {
+            state.assignments.values().filter(overdue).map(|a| a.id.clone()).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// The subject whose key a command may seal under (the handler makes sure
 /// a live subject has a key before deciding).
 pub fn seal_subject(state: &State, command: &Command) -> Option<String> {
