@@ -10,7 +10,9 @@
 //!    subject's key is created only for a command that is accepted);
 //! 4. appends the events atomically across their streams, each with
 //!    `ExpectedVersion::Exact` (or `NoStream`), and the streams the rules
-//!    read as conditions; on a conflict it catches up and decides again;
+//!    read as conditions; on a conflict it catches up and decides again
+//!    (commands that count days held across assignment streams decide and
+//!    append one at a time, `domain::counts_held_days`);
 //! 5. folds the new events into the state.
 //!
 //! A rejection writes nothing of its own.
@@ -94,6 +96,11 @@ pub struct Engine {
     rules: Arc<Rules>,
     keys: Arc<KeyStore>,
     inner: RwLock<Inner>,
+    /// Held from deciding to appending by commands whose rules count days
+    /// held across assignment streams (`domain::counts_held_days`): their
+    /// appends touch different new streams, so expected versions alone
+    /// would let two of them decide on the same state.
+    held_days: tokio::sync::Mutex<()>,
 }
 
 struct Inner {
@@ -119,6 +126,7 @@ impl Engine {
             rules: Arc::new(rules),
             keys: Arc::new(keys),
             inner: RwLock::new(Inner { state, position, since_checkpoint: 0 }),
+            held_days: tokio::sync::Mutex::new(()),
         };
         engine.catch_up().await?;
         engine.recover().await?;
@@ -163,9 +171,18 @@ impl Engine {
             return Ok(Outcome::Rejected(r));
         }
         if let Some((first, last)) = self.log.command_outcome(&envelope.id)? {
+            // A command recorded in parts: its first part holds its first position.
+            let first = match self.log.command_outcome(&part_id(&envelope.id, 1))? {
+                Some((f, _)) if f <= first => f,
+                _ => first,
+            };
             return Ok(Outcome::Duplicate { first, last });
         }
         self.expire_touched(envelope).await?;
+        let _serial = match domain::counts_held_days(&envelope.command) {
+            true => Some(self.held_days.lock().await),
+            false => None,
+        };
         for _ in 0..MAX_ATTEMPTS {
             self.catch_up().await?;
             let decided = {
@@ -465,11 +482,8 @@ fn plan_appends(
                 }
             }
         }
-        let command_id = if k + 1 == count {
-            envelope.id.clone()
-        } else {
-            format!("{}-part{}", envelope.id, k + 1)
-        };
+        let command_id =
+            if k + 1 == count { envelope.id.clone() } else { part_id(&envelope.id, k + 1) };
         chunks.push(MultiAppendRequest {
             parts,
             command_id: Some(command_id),
@@ -477,6 +491,11 @@ fn plan_appends(
         });
     }
     Ok(chunks)
+}
+
+/// The command id of part `k` (from 1) of a command recorded in parts.
+fn part_id(id: &str, k: usize) -> String {
+    format!("{id}-part{k}")
 }
 
 fn check_envelope(envelope: &CommandEnvelope) -> Result<(), Rejection> {

@@ -554,6 +554,47 @@ async fn a_rejected_command_creates_no_key() {
     assert!(e.keys_dir().join("sp-9.key").exists());
 }
 
+/// Found by this test: commands whose rules count days held across several
+/// assignment streams (a proposal's request and practitioner) decided
+/// concurrently on the same state and appended to different new streams, so
+/// nothing conflicted: several practitioners were proposed on one request
+/// (rule 8) and more days than it asks for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_proposals_on_one_request_keep_its_rules() {
+    let e = TestEngine::new().await;
+    let schools = vec![
+        ("s-1".to_owned(), register(100001, Primary, None)),
+        ("s-2".to_owned(), register(100002, Primary, None)),
+    ];
+    run_all(&e, schools).await;
+    let mut cmds = Vec::new();
+    for p in 0..8 {
+        cmds.push((format!("d-{p}"), designate(&format!("p-{p}"), 100002, "X Y")));
+    }
+    run_all(&e, cmds).await;
+    let mut cmds = vec![("r-1".to_owned(), raise("req-1", 100001, &[("2026-AU1", 2)]))];
+    for p in 0..8 {
+        cmds.push((format!("a-{p}"), availability(&format!("p-{p}"), &[("2026-AU1", 2)])));
+    }
+    run_all(&e, cmds).await;
+    let envelopes: Vec<_> = (0..8)
+        .map(|p| {
+            envelope(
+                &format!("prop-{p}"),
+                T0,
+                propose(&format!("x-{p}"), "req-1", &format!("p-{p}"), &[("2026-AU1", 2)]),
+            )
+        })
+        .collect();
+    let outcomes =
+        futures::future::join_all(envelopes.iter().map(|env| e.engine().handle(env))).await;
+    let applied = outcomes.iter().filter(|o| matches!(o, Ok(Outcome::Applied { .. }))).count();
+    assert_eq!(applied, 1, "{outcomes:?}");
+    let s = e.state().await;
+    assert_eq!(s.assignments.len(), 1);
+    assert!(e.engine().rebuild_equals_live().await.expect("rebuild"));
+}
+
 // --- a run in parts -------------------------------------------------------------
 
 const PRACTITIONERS: usize = 56;
@@ -706,9 +747,14 @@ async fn a_run_too_large_for_one_append_counts_only_once_complete() {
     );
     // Its proposals are answered like any other.
     e.apply("acc-1", T0, accept("r2-a1")).await;
-    // Recorded again: a duplicate command; reopened: nothing discarded.
+    // Recorded again: a duplicate command, ending where the record ended
+    // (its first position is its first part's once the log records a part's
+    // outcome whole; the interim multi-stream append records each stream's);
+    // reopened: nothing discarded.
     let again = e.handle("run-r2", T0, record_run("r2", big_plan())).await;
-    assert!(matches!(again, Outcome::Duplicate { .. }), "{again:?}");
+    let Outcome::Duplicate { first: f2, last: l2 } = again else { panic!("{again:?}") };
+    assert_eq!(l2, last);
+    assert!(first <= f2 && f2 <= last);
     let head = e.engine().log().head();
     e.reopen_without_checkpoint().await;
     assert_eq!(e.engine().log().head(), head);

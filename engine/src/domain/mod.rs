@@ -231,6 +231,23 @@ pub fn overdue_touched(
     }
 }
 
+/// Whether a command's rules count days held across several assignment
+/// streams (a request's, a practitioner's): a hand proposal, an
+/// acceptance, a run's record, an availability, an amendment. Two of them
+/// decided on the same state could each pass and together break a rule
+/// (two practitioners on one request, more days than asked or free) while
+/// appending to different streams, so the handler decides them one at a time.
+pub fn counts_held_days(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::ProposeAssignment(_)
+            | Command::AcceptAssignment(_)
+            | Command::RecordRun(_)
+            | Command::DeclareAvailability(_)
+            | Command::AmendRequest(_)
+    )
+}
+
 /// The subject whose key a command may seal under (the handler makes sure
 /// a live subject has a key before deciding).
 pub fn seal_subject(state: &State, command: &Command) -> Option<String> {
