@@ -2,14 +2,17 @@
 //! imports, `submit`, the weekly run, NATS, the web page) builds a
 //! `CommandEnvelope` and calls `Engine::handle`, which
 //! 1. answers a command id seen before with its first outcome (idempotency);
-//! 2. records the expiry of any overdue proposal the command looks at (a
-//!    proposal past its answer window expires by itself: the next command
-//!    that looks records it, as the system);
+//! 2. records the expiry of any overdue proposal the command looks at
+//!    (`domain::overdue_touched`: a proposal past its answer window expires
+//!    by itself; the next command that looks records it, as the system);
 //! 3. decides the command against the current state (pure `domain::decide`,
-//!    with the command's time, its actor and the key store as the sealer);
+//!    with the command's time, its actor and the key store as the sealer; a
+//!    subject's key is created only for a command that is accepted);
 //! 4. appends the events atomically across their streams, each with
 //!    `ExpectedVersion::Exact` (or `NoStream`), and the streams the rules
-//!    read as conditions; on a conflict it catches up and decides again;
+//!    read as conditions; on a conflict it catches up and decides again
+//!    (commands that count days held across assignment streams decide and
+//!    append one at a time, `domain::counts_held_days`);
 //! 5. folds the new events into the state.
 //!
 //! A rejection writes nothing of its own.
@@ -27,6 +30,7 @@ use bridges_schemas::commands::{
 use bridges_schemas::events::{DomainEvent, EventMeta};
 use bridges_schemas::vocab::{AssignmentId, SYSTEM_USER, UserId, is_subject_token};
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 use tokio::sync::RwLock;
 use uuid::Uuid;
 
@@ -92,6 +96,11 @@ pub struct Engine {
     rules: Arc<Rules>,
     keys: Arc<KeyStore>,
     inner: RwLock<Inner>,
+    /// Held from deciding to appending by commands whose rules count days
+    /// held across assignment streams (`domain::counts_held_days`): their
+    /// appends touch different new streams, so expected versions alone
+    /// would let two of them decide on the same state.
+    held_days: tokio::sync::Mutex<()>,
 }
 
 struct Inner {
@@ -117,6 +126,7 @@ impl Engine {
             rules: Arc::new(rules),
             keys: Arc::new(keys),
             inner: RwLock::new(Inner { state, position, since_checkpoint: 0 }),
+            held_days: tokio::sync::Mutex::new(()),
         };
         engine.catch_up().await?;
         engine.recover().await?;
@@ -161,26 +171,55 @@ impl Engine {
             return Ok(Outcome::Rejected(r));
         }
         if let Some((first, last)) = self.log.command_outcome(&envelope.id)? {
+            // A command recorded in parts: its first part holds its first position.
+            let first = match self.log.command_outcome(&part_id(&envelope.id, 1))? {
+                Some((f, _)) if f <= first => f,
+                _ => first,
+            };
             return Ok(Outcome::Duplicate { first, last });
         }
         self.expire_touched(envelope).await?;
+        let _serial = match domain::counts_held_days(&envelope.command) {
+            true => Some(self.held_days.lock().await),
+            false => None,
+        };
         for _ in 0..MAX_ATTEMPTS {
             self.catch_up().await?;
             let decided = {
                 let inner = self.inner.read().await;
                 let state = &inner.state;
-                if let Some(subject) = domain::seal_subject(state, &envelope.command)
-                    && !subject_erased(state, &subject)
-                {
-                    self.keys.ensure(&subject)?;
-                }
-                let ctx = Context {
-                    at: envelope.at,
-                    actor: &envelope.actor,
-                    rules: &self.rules,
-                    sealer: self.keys.as_ref(),
+                // A subject without a key yet gets one only once the
+                // command is known to be accepted: decided first with a
+                // stand-in seal, then again for real (a rejection writes
+                // nothing, no key file either).
+                let new_subject = domain::seal_subject(state, &envelope.command)
+                    .filter(|s| !subject_erased(state, s) && !self.keys.has(s));
+                let mut decision = match &new_subject {
+                    Some(subject) => {
+                        let preflight = Preflight { keys: &self.keys, subject };
+                        domain::decide(
+                            state,
+                            &envelope.command,
+                            &context(envelope, &self.rules, &preflight),
+                        )
+                    }
+                    None => domain::decide(
+                        state,
+                        &envelope.command,
+                        &context(envelope, &self.rules, self.keys.as_ref()),
+                    ),
                 };
-                match domain::decide(state, &envelope.command, &ctx) {
+                if let (Some(subject), Ok(events)) = (&new_subject, &decision)
+                    && !events.is_empty()
+                {
+                    self.keys.ensure(subject)?;
+                    decision = domain::decide(
+                        state,
+                        &envelope.command,
+                        &context(envelope, &self.rules, self.keys.as_ref()),
+                    );
+                }
+                match decision {
                     Err(r) => return Ok(Outcome::Rejected(r)),
                     Ok(events) if events.is_empty() => return Ok(Outcome::Unchanged),
                     Ok(events) => {
@@ -286,7 +325,7 @@ impl Engine {
         at: DateTime<Utc>,
     ) -> Result<bool, HandleError> {
         let envelope = CommandEnvelope {
-            id: format!("expire-{assignment}"),
+            id: system_command_id("expire", assignment.as_str()),
             actor: UserId(SYSTEM_USER.to_owned()),
             at,
             command: Command::ExpireAssignment(ExpireAssignment { assignment }),
@@ -295,22 +334,10 @@ impl Engine {
     }
 
     async fn expire_touched(&self, envelope: &CommandEnvelope) -> Result<(), HandleError> {
-        let touched = match &envelope.command {
-            Command::AcceptAssignment(c) => Some(&c.assignment),
-            Command::DeclineAssignment(c) => Some(&c.assignment),
-            Command::WithdrawAssignment(c) => Some(&c.assignment),
-            _ => None,
-        };
-        let Some(a) = touched else { return Ok(()) };
-        let overdue = self
-            .read(|s| {
-                s.assignments.get(a).is_some_and(|x| {
-                    domain::assignment::is_overdue(x, domain::calendar::london_date(envelope.at))
-                })
-            })
-            .await?;
-        if overdue {
-            self.expire(a.clone(), envelope.at).await?;
+        let today = domain::calendar::london_date(envelope.at);
+        let overdue = self.read(|s| domain::overdue_touched(s, &envelope.command, today)).await?;
+        for a in overdue {
+            self.expire(a, envelope.at).await?;
         }
         Ok(())
     }
@@ -339,7 +366,7 @@ impl Engine {
             .await?;
         for (run, at) in unfinished {
             let envelope = CommandEnvelope {
-                id: format!("discard-{run}"),
+                id: system_command_id("discard", run.as_str()),
                 actor: UserId(SYSTEM_USER.to_owned()),
                 at,
                 command: Command::DiscardRun(DiscardRun {
@@ -514,11 +541,8 @@ fn plan_appends(
                 }
             }
         }
-        let command_id = if k + 1 == count {
-            envelope.id.clone()
-        } else {
-            format!("{}-part{}", envelope.id, k + 1)
-        };
+        let command_id =
+            if k + 1 == count { envelope.id.clone() } else { part_id(&envelope.id, k + 1) };
         chunks.push(MultiAppendRequest {
             parts,
             command_id: Some(command_id),
@@ -526,6 +550,11 @@ fn plan_appends(
         });
     }
     Ok(chunks)
+}
+
+/// The command id of part `k` (from 1) of a command recorded in parts.
+fn part_id(id: &str, k: usize) -> String {
+    format!("{id}-part{k}")
 }
 
 fn check_envelope(envelope: &CommandEnvelope) -> Result<(), Rejection> {
@@ -546,6 +575,52 @@ fn check_envelope(envelope: &CommandEnvelope) -> Result<(), Rejection> {
         ));
     }
     Ok(())
+}
+
+fn context<'a>(
+    envelope: &'a CommandEnvelope,
+    rules: &'a Rules,
+    sealer: &'a dyn domain::Sealer,
+) -> Context<'a> {
+    Context { at: envelope.at, actor: &envelope.actor, rules, sealer }
+}
+
+/// The id of a command Bridges sends itself about `id` (`expire-<id>`,
+/// `discard-<id>`), within the 64 characters of a command id: a long id is
+/// replaced by the start of its SHA-256.
+fn system_command_id(prefix: &str, id: &str) -> String {
+    let plain = format!("{prefix}-{id}");
+    if is_subject_token(&plain) {
+        return plain;
+    }
+    let hash = hex::encode(Sha256::digest(id.as_bytes()));
+    let room = 64usize.saturating_sub(prefix.len() + 1).min(hash.len());
+    format!("{prefix}-{}", &hash[..room])
+}
+
+/// The sealer of a first decision about a subject with no key yet: seals
+/// under that subject with a stand-in (the decision is made again, for
+/// real, once the key exists); everything else goes to the key store.
+struct Preflight<'a> {
+    keys: &'a KeyStore,
+    subject: &'a str,
+}
+
+impl domain::Sealer for Preflight<'_> {
+    fn seal(&self, subject: &str, plain: &[u8]) -> Option<bridges_schemas::vocab::Sealed> {
+        if subject == self.subject {
+            return Some(bridges_schemas::vocab::Sealed {
+                key: subject.to_owned(),
+                nonce: String::new(),
+                data: String::new(),
+            });
+        }
+        self.keys.seal(subject, plain)
+    }
+
+    fn unseal(&self, sealed: &bridges_schemas::vocab::Sealed) -> Option<Vec<u8>> {
+        self.keys.unseal(sealed)
+    }
 }
 
 fn subject_erased(state: &State, subject: &str) -> bool {

@@ -4,9 +4,12 @@
 //! requests carry their full days there, practitioners their declared
 //! capacity (cut to the working days left, less leave), accepted
 //! assignments and proposals awaiting an answer are pins counted against
-//! those full figures (rule 7), every practitioner who declined a request is
-//! excluded from it (rule 9), continuity comes from history, and trust
-//! conflicts are expanded to the trust's schools. Pure.
+//! those full figures (rule 7; a practitioner who withdrew since is in the
+//! problem for their pins only), every practitioner who declined a request
+//! is excluded from it (rule 9) unless they hold a pin on it, continuity
+//! comes from history, conflicts count when their window overlaps a planned
+//! half-term and trust conflicts are expanded to the trust's schools. The
+//! budget is the year's less what is committed outside the problem. Pure.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -54,14 +57,19 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
         .map(|r| &r.id)
         .collect();
 
-    // Pins: days held in planned half-terms, merged per pair. Days held on
-    // a request no longer in the problem still take the practitioner's time.
+    // Pins: days held in planned half-terms, merged per pair, whoever holds
+    // them (a practitioner who withdrew or was erased since keeps what they
+    // hold: "proposals and pins stand as they are"). Days held on a request
+    // no longer in the problem still take the practitioner's time, and
+    // committed ones the budget.
     let mut pins: BTreeMap<(&RequestId, &PractitionerId), DaysByPeriod> = BTreeMap::new();
     let mut held_elsewhere: BTreeMap<(&PractitionerId, &Period), u32> = BTreeMap::new();
+    let mut committed_elsewhere_pence: u64 = 0;
     for a in state.assignments.values() {
         let holds =
             a.holds_days() && !crate::domain::assignment::is_overdue(a, today) || a.is_committed();
-        if !holds || !active.contains_key(&a.practitioner) {
+        let Some(holder) = state.practitioners.get(&a.practitioner) else { continue };
+        if !holds || !state.schools.contains_key(&holder.home_urn) {
             continue;
         }
         for (period, d) in &a.days {
@@ -74,6 +82,9 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
                     .or_default() += f64::from(*d);
             } else {
                 *held_elsewhere.entry((&a.practitioner, period)).or_default() += d;
+                if a.is_committed() {
+                    committed_elsewhere_pence += u64::from(holder.day_rate) * 100 * u64::from(*d);
+                }
             }
         }
     }
@@ -84,7 +95,34 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
             .sum()
     };
 
-    let practitioners: Vec<ProblemPractitioner> = active
+    // Those who no longer take work are in the problem only for their pins,
+    // with exactly the pinned days as capacity.
+    let pin_only: Vec<ProblemPractitioner> = pins
+        .keys()
+        .map(|(_, p)| *p)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .filter(|p| !active.contains_key(p))
+        .filter_map(|p| state.practitioners.get(p))
+        .map(|p| {
+            let capacity: DaysByPeriod = periods
+                .iter()
+                .map(|period| (period.clone(), pinned_of(&p.id, period)))
+                .filter(|(_, d)| *d > 0.0)
+                .collect();
+            ProblemPractitioner {
+                id: p.id.clone(),
+                designation: p.title.clone(),
+                home_urn: p.home_urn,
+                specialisms: p.specialisms.clone(),
+                phases: p.phases.clone(),
+                day_rate: f64::from(p.day_rate),
+                max_days: Some(capacity.values().sum()),
+                capacity,
+            }
+        })
+        .collect();
+    let mut practitioners: Vec<ProblemPractitioner> = active
         .values()
         .map(|p| {
             let mut capacity = DaysByPeriod::new();
@@ -121,7 +159,9 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
             }
         })
         .collect();
-    let in_problem: BTreeSet<&PractitionerId> = practitioners.iter().map(|p| &p.id).collect();
+    practitioners.extend(pin_only);
+    practitioners.sort_by(|a, b| a.id.cmp(&b.id));
+    let in_problem: BTreeSet<&PractitionerId> = active.keys().copied().collect();
 
     let mut requested = [0u32; 4];
     let requests: Vec<SupportRequest> = open_requests
@@ -148,17 +188,15 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
         })
         .collect();
 
-    let first = half_terms.first().map(|h| h.first);
-    let last = half_terms.last().map(|h| h.last);
     let mut conflicts = BTreeSet::new();
     for p in active.values() {
         for c in p.conflicts.values() {
-            let overlaps = match (first, last) {
-                (Some(f), Some(l)) => {
-                    c.valid_from.is_none_or(|from| from <= l) && c.valid_to.is_none_or(|to| to >= f)
-                }
-                _ => false,
-            };
+            // Its window overlaps a planned half-term (not merely the span
+            // from the first to the last: the holidays between do not count).
+            let overlaps = half_terms.iter().any(|h| {
+                c.valid_from.is_none_or(|from| from <= h.last)
+                    && c.valid_to.is_none_or(|to| to >= h.first)
+            });
             if !overlaps {
                 continue;
             }
@@ -178,10 +216,14 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
         }
     }
 
+    // A pair that holds a pin serves the request: a decline of more days
+    // on it leaves its pin and is not an exclusion (a pin on an excluded
+    // pair is refused by the contract); the run's record drops new days
+    // for a decliner.
     let mut exclusions = Vec::new();
     for r in &requests {
         for p in state.declined_by(&r.id) {
-            if in_problem.contains(&p) {
+            if in_problem.contains(&p) && !pins.contains_key(&(&r.id, &p)) {
                 exclusions.push((r.id.clone(), p));
             }
         }
@@ -210,7 +252,10 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
                 Some(rate * u64::from(ended))
             })
             .sum();
-        Some(total.saturating_sub(spent_before) as f64 / 100.0)
+        Some(
+            total.saturating_sub(spent_before).saturating_sub(committed_elsewhere_pence) as f64
+                / 100.0,
+        )
     });
     let mut policy = rules.policy.clone();
     policy.budget = budget.or(policy.budget);

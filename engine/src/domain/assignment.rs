@@ -30,6 +30,14 @@ pub fn propose(
     ctx: &Context<'_>,
 ) -> Result<Vec<DomainEvent>, Rejection> {
     let r = super::request::open(state, &c.request)?;
+    if state.schools.get(&r.urn).is_some_and(|s| s.closed) {
+        return Err(reject(
+            RejectionCode::SchoolClosed,
+            "request",
+            &r.id,
+            format!("its school {} has closed", r.urn),
+        ));
+    }
     let p = super::practitioner::active(state, &c.practitioner)?;
     check_days(ctx.rules, "days", &c.days, ctx.today(), false)?;
     for (period, d) in &c.days {
@@ -79,7 +87,7 @@ pub fn propose(
     let id = match &c.assignment {
         Some(id) => {
             check_id("assignment", id.as_str(), 64)?;
-            if state.assignments.contains_key(id) {
+            if is_taken(state, id) {
                 return Err(reject(
                     RejectionCode::Duplicate,
                     "assignment",
@@ -90,8 +98,7 @@ pub fn propose(
             id.clone()
         }
         None => {
-            let n = (1..)
-                .find(|n| !state.assignments.contains_key(&AssignmentId(format!("{}-h{n}", r.id))));
+            let n = (1..).find(|n| !is_taken(state, &AssignmentId(format!("{}-h{n}", r.id))));
             AssignmentId(format!("{}-h{}", r.id, n.unwrap_or(1)))
         }
     };
@@ -366,6 +373,13 @@ pub(crate) fn ineligible(
     None
 }
 
+/// Whether an assignment id is taken: recorded, or its stream exists (the
+/// proposals of a discarded run leave their streams behind).
+pub(crate) fn is_taken(state: &State, id: &AssignmentId) -> bool {
+    state.assignments.contains_key(id)
+        || state.version(&bridges_schemas::events::assignment_stream(id)) > 0
+}
+
 /// The practitioner has `days` free: with `held`, counting proposals
 /// awaiting an answer as well as accepted days (a new proposal); without,
 /// accepted days only (an acceptance, whose own days are among the held).
@@ -376,8 +390,23 @@ fn check_capacity(
     ctx: &Context<'_>,
     held: bool,
 ) -> Result<(), Rejection> {
+    capacity_left(state, p, days, ctx, held, &|_| 0)
+}
+
+/// As `check_capacity`, with `extra` days per half-term already given to
+/// the practitioner besides what the state holds (a run's record counts its
+/// own earlier proposals so).
+pub(crate) fn capacity_left(
+    state: &State,
+    p: &Practitioner,
+    days: &DaysPerPeriod,
+    ctx: &Context<'_>,
+    held: bool,
+    extra: &dyn Fn(&bridges_schemas::Period) -> u32,
+) -> Result<(), Rejection> {
     let used = |period| {
-        if held { state.held_days(&p.id, period) } else { state.accepted_days(&p.id, period) }
+        extra(period)
+            + if held { state.held_days(&p.id, period) } else { state.accepted_days(&p.id, period) }
     };
     for (period, d) in days {
         let capacity = p.capacity.get(period).copied().unwrap_or(0);
@@ -400,6 +429,7 @@ fn check_capacity(
         .filter_map(|k| ctx.rules.calendar.half_term(k))
         .map(|h| h.year.clone())
         .collect();
+    years.sort();
     years.dedup();
     for year in years {
         if let Some(max) = p.max_days.get(&year) {

@@ -190,6 +190,63 @@ pub fn reads(state: &State, command: &Command) -> Vec<String> {
     }
 }
 
+/// The proposals past their answer window that a command looks at: the one
+/// it answers or withdraws, and those whose held days its rules count (a
+/// hand proposal counts its practitioner's and its request's, an amendment
+/// its request's, a run's record everyone's). The handler records their
+/// expiry, as the system, before deciding the command (DESIGN.md section 6:
+/// "the next command or run that looks at it records the expiry").
+pub fn overdue_touched(
+    state: &State,
+    command: &Command,
+    today: NaiveDate,
+) -> Vec<bridges_schemas::vocab::AssignmentId> {
+    let overdue = |a: &&state::Assignment| assignment::is_overdue(a, today);
+    let one = |id: &bridges_schemas::vocab::AssignmentId| {
+        state.assignments.get(id).filter(overdue).map(|a| a.id.clone()).into_iter().collect()
+    };
+    match command {
+        Command::AcceptAssignment(c) => one(&c.assignment),
+        Command::DeclineAssignment(c) => one(&c.assignment),
+        Command::WithdrawAssignment(c) => one(&c.assignment),
+        Command::ProposeAssignment(c) => state
+            .assignments
+            .values()
+            .filter(|a| a.practitioner == c.practitioner || a.request == c.request)
+            .filter(overdue)
+            .map(|a| a.id.clone())
+            .collect(),
+        Command::AmendRequest(c) => state
+            .assignments
+            .values()
+            .filter(|a| a.request == c.request)
+            .filter(overdue)
+            .map(|a| a.id.clone())
+            .collect(),
+        Command::RecordRun(_) => {
+            state.assignments.values().filter(overdue).map(|a| a.id.clone()).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Whether a command's rules count days held across several assignment
+/// streams (a request's, a practitioner's): a hand proposal, an
+/// acceptance, a run's record, an availability, an amendment. Two of them
+/// decided on the same state could each pass and together break a rule
+/// (two practitioners on one request, more days than asked or free) while
+/// appending to different streams, so the handler decides them one at a time.
+pub fn counts_held_days(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::ProposeAssignment(_)
+            | Command::AcceptAssignment(_)
+            | Command::RecordRun(_)
+            | Command::DeclareAvailability(_)
+            | Command::AmendRequest(_)
+    )
+}
+
 /// The subject whose key a command may seal under (the handler makes sure
 /// a live subject has a key before deciding).
 pub fn seal_subject(state: &State, command: &Command) -> Option<String> {
@@ -355,6 +412,33 @@ pub(crate) fn check_days(
     Ok(())
 }
 
+/// Personal data or a note that must say something, at most `max`
+/// characters: as `check_text`, but a refusal never echoes the text (a
+/// rejection is printed and logged by shells; the text is personal data).
+pub(crate) fn check_private_text(field: &str, text: &str, max: usize) -> Result<(), Rejection> {
+    let shown = || format!("(not shown, {} characters)", text.chars().count());
+    if text.trim().is_empty() {
+        return Err(reject(RejectionCode::Invalid, field, shown(), "must not be empty"));
+    }
+    if text.chars().count() > max {
+        return Err(reject(
+            RejectionCode::Invalid,
+            field,
+            shown(),
+            format!("at most {max} characters"),
+        ));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(reject(
+            RejectionCode::Invalid,
+            field,
+            shown(),
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
 /// Seals `text` under `subject`, or rejects when the subject's key is gone.
 pub(crate) fn seal_text(
     ctx: &Context<'_>,
@@ -362,7 +446,7 @@ pub(crate) fn seal_text(
     subject: &str,
     text: &str,
 ) -> Result<Sealed, Rejection> {
-    check_text(field, text, 2_000)?;
+    check_private_text(field, text, 2_000)?;
     ctx.sealer.seal(subject, text.as_bytes()).ok_or_else(|| {
         reject(
             RejectionCode::PersonalDataErased,

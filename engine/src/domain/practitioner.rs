@@ -18,7 +18,8 @@ use bridges_schemas::{Designation, NeedArea, Phase, PractitionerId, Urn};
 
 use super::state::Practitioner;
 use super::{
-    Context, State, check_id, check_need, check_text, check_title, reject, seal_note, seal_text,
+    Context, State, check_id, check_need, check_private_text, check_text, check_title, reject,
+    seal_note, seal_text,
 };
 
 /// Longest practitioner id: ids stand in stream names and NATS subjects.
@@ -417,9 +418,9 @@ fn seal_personal(
     email: &Option<String>,
     phone: &Option<String>,
 ) -> Result<Sealed, Rejection> {
-    check_text("name", name, 120)?;
+    check_private_text("name", name, 120)?;
     if let Some(e) = email {
-        check_text("email", e, 200)?;
+        check_private_text("email", e, 200)?;
         if !e.contains('@') || e.contains(char::is_whitespace) {
             return Err(reject(
                 RejectionCode::Invalid,
@@ -430,7 +431,7 @@ fn seal_personal(
         }
     }
     if let Some(p) = phone {
-        check_text("phone", p, 40)?;
+        check_private_text("phone", p, 40)?;
         if !p.chars().all(|c| c.is_ascii_digit() || " +()-".contains(c)) {
             return Err(reject(
                 RejectionCode::Invalid,

@@ -7,7 +7,7 @@ use bridges_schemas::commands::{
     AmendRequest, CloseRequest, RaiseRequest, Rejection, RejectionCode, WithdrawRequest,
 };
 use bridges_schemas::events::{
-    DomainEvent, RequestAmended, RequestClosed, RequestWithdrawn, SupportRequested,
+    DaysPerPeriod, DomainEvent, RequestAmended, RequestClosed, RequestWithdrawn, SupportRequested,
 };
 use bridges_schemas::{Designation, RequestId};
 
@@ -65,9 +65,32 @@ pub fn amend(
     let purchase_order = c.purchase_order.clone().or_else(|| r.purchase_order.clone());
     let mut days = r.days.clone();
     if let Some(new) = &c.days {
-        // Only half-terms that have not ended may change.
-        check_days(ctx.rules, "days", new, ctx.today(), true)?;
+        // Only half-terms that have not ended may change: a past one may be
+        // restated as it is (a whole map sent back), never changed, to zero
+        // neither (that would rewrite what was asked for then).
+        let today = ctx.today();
+        let mut open_days = DaysPerPeriod::new();
         for (period, d) in new {
+            let was = r.days.get(period).copied().unwrap_or(0);
+            if ctx.rules.calendar.half_term(period).is_some()
+                && ctx.rules.calendar.has_ended(period, today)
+            {
+                if *d != was {
+                    return Err(reject(
+                        RejectionCode::PeriodEnded,
+                        &format!("days.{period}"),
+                        d,
+                        format!("{period} ended before {today}; its days stay {was}"),
+                    ));
+                }
+            } else {
+                open_days.insert(period.clone(), *d);
+            }
+        }
+        if new.is_empty() || !open_days.is_empty() {
+            check_days(ctx.rules, "days", &open_days, today, true)?;
+        }
+        for (period, d) in &open_days {
             let held: u32 = state
                 .assignments_of(&r.id)
                 .filter(|a| a.holds_days())

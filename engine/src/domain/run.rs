@@ -7,14 +7,17 @@
 //! makes its proposals count. A run left without it is discarded.
 
 use bridges_schemas::commands::{DiscardRun, RecordRun, Rejection, RejectionCode};
+use bridges_schemas::common::SolveStatus;
 use bridges_schemas::events::{
     AssignmentProposed, DaysPerPeriod, DomainEvent, DroppedProposal, MatchingRunCompleted,
     MatchingRunDiscarded, MatchingRunStarted, TierFigures, UnmetRecord, UnmetRecorded,
 };
 use bridges_schemas::vocab::AssignmentId;
+use bridges_schemas::{Period, PractitionerId, RequestId};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
-use super::assignment::{answer_by, ineligible, same_pair};
+use super::assignment::{answer_by, capacity_left, ineligible, is_taken, same_pair};
 use super::state::RequestStatus;
 use super::{Context, State, check_id, reject};
 
@@ -75,19 +78,21 @@ pub fn record(
     }
     let mut dropped = Vec::new();
     let mut proposals = 0u32;
-    // Days this record proposes, per practitioner and half-term (the plan's
-    // own proposals count against the capacity the later ones see).
-    let mut taking: std::collections::BTreeMap<
-        (bridges_schemas::PractitionerId, bridges_schemas::Period),
-        u32,
-    > = Default::default();
+    let mut next_id = 0u32;
+    // What this record proposes, so its later proposals see its earlier
+    // ones: days per practitioner and half-term (capacity), days per
+    // request and half-term (what the request asks), and who serves each
+    // request (one practitioner per request).
+    let mut taking: BTreeMap<(PractitionerId, Period), u32> = BTreeMap::new();
+    let mut giving: BTreeMap<(RequestId, Period), u32> = BTreeMap::new();
+    let mut serving: BTreeMap<RequestId, PractitionerId> = BTreeMap::new();
     for a in &c.plan.assignments {
         let drop = |reason: String| DroppedProposal {
             request: a.request.clone(),
             practitioner: a.practitioner.clone(),
             reason,
         };
-        let held = |period: &bridges_schemas::Period| -> u32 {
+        let held = |period: &Period| -> u32 {
             state
                 .assignments_of(&a.request)
                 .filter(|x| x.holds_days() && same_pair(x, &a.request, &a.practitioner))
@@ -112,6 +117,10 @@ pub fn record(
             dropped.push(drop("the request was withdrawn or closed since".into()));
             continue;
         }
+        if state.schools.get(&r.urn).is_none_or(|s| s.closed) {
+            dropped.push(drop(format!("the school {} has closed since", r.urn)));
+            continue;
+        }
         let Some(p) = state.practitioners.get(&a.practitioner) else {
             dropped.push(drop("the practitioner is unknown".into()));
             continue;
@@ -129,9 +138,10 @@ pub fn record(
             continue;
         }
         if ctx.rules.policy.single_practitioner
-            && state.assignments_of(&r.id).any(|x| x.holds_days() && x.practitioner != p.id)
+            && (state.assignments_of(&r.id).any(|x| x.holds_days() && x.practitioner != p.id)
+                || serving.get(&r.id).is_some_and(|q| q != &p.id))
         {
-            dropped.push(drop("another practitioner holds days on the request since".into()));
+            dropped.push(drop("another practitioner holds days on the request".into()));
             continue;
         }
         let over_request = new.iter().find(|(period, d)| {
@@ -141,27 +151,36 @@ pub fn record(
                 .filter(|x| x.holds_days())
                 .map(|x| x.days.get(*period).copied().unwrap_or(0))
                 .sum();
-            held_all + **d > asked
+            let given = giving.get(&(r.id.clone(), (*period).clone())).copied().unwrap_or(0);
+            held_all + given + **d > asked
         });
         if let Some((period, _)) = over_request {
             dropped.push(drop(format!("the request no longer asks for those days in {period}")));
             continue;
         }
-        let over_capacity = new.iter().find(|(period, d)| {
-            let capacity = p.capacity.get(*period).copied().unwrap_or(0);
-            let already = taking.get(&(p.id.clone(), (*period).clone())).copied().unwrap_or(0);
-            state.held_days(&p.id, period) + already + **d > capacity
-        });
-        if let Some((period, _)) = over_capacity {
-            dropped.push(drop(format!("the practitioner's days in {period} were taken since")));
+        let already =
+            |period: &Period| taking.get(&(p.id.clone(), period.clone())).copied().unwrap_or(0);
+        if let Err(short) = capacity_left(state, p, &new, ctx, true, &already) {
+            dropped
+                .push(drop(format!("the practitioner's days were taken since: {}", short.reason)));
             continue;
         }
         for (period, d) in &new {
             *taking.entry((p.id.clone(), period.clone())).or_default() += d;
+            *giving.entry((r.id.clone(), period.clone())).or_default() += d;
         }
+        serving.insert(r.id.clone(), p.id.clone());
         proposals += 1;
+        // `<run>-a<n>`, skipping ids taken (by hand, or a discarded run's).
+        let id = loop {
+            next_id += 1;
+            let id = AssignmentId(format!("{}-a{next_id}", c.run));
+            if !is_taken(state, &id) {
+                break id;
+            }
+        };
         events.push(DomainEvent::AssignmentProposed(AssignmentProposed {
-            assignment: AssignmentId(format!("{}-a{proposals}", c.run)),
+            assignment: id,
             request: r.id.clone(),
             practitioner: p.id.clone(),
             days: new,
@@ -178,14 +197,14 @@ pub fn record(
             let covered = c.plan.coverage[t];
             let (bound, gap) = match c.plan.tiers.get(t) {
                 Some(b) => (f64::from(b.bound), b.gap),
-                None => (
+                // A plan without per-tier bounds: proven optimal means each
+                // tier is proven; otherwise the days asked are the bound.
+                None if c.plan.status == SolveStatus::Optimal => (f64::from(covered), 0.0),
+                None if requested > 0 => (
                     f64::from(requested),
-                    if requested > 0 {
-                        f64::from(requested - covered.min(requested)) / f64::from(requested)
-                    } else {
-                        0.0
-                    },
+                    f64::from(requested - covered.min(requested)) / f64::from(requested),
                 ),
+                None => (0.0, 0.0),
             };
             TierFigures { requested, covered, bound, gap, greedy: c.greedy_coverage[t] }
         })

@@ -65,6 +65,9 @@ pub fn change(
     let s = known(state, c.urn)?;
     check_text("name", &c.name, 200)?;
     check_location(c.easting, c.northing)?;
+    if let Some(t) = &c.trust {
+        check_text("trust", t, 200)?;
+    }
     let mut changed = Vec::new();
     if s.name != c.name {
         changed.push("name".to_owned());

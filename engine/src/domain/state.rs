@@ -186,8 +186,7 @@ impl School {
 
 impl Assignment {
     /// Whether it holds days now: a counted proposal awaiting its answer,
-    /// accepted, or completed (its days were given, whether or not every
-    /// one was visited).
+    /// accepted, or completed (its days were given; completing frees none).
     pub fn holds_days(&self) -> bool {
         !self.pending_run
             && matches!(
@@ -257,7 +256,7 @@ impl State {
     }
 
     /// Days a practitioner's counted assignments hold in a half-term
-    /// (proposals awaiting an answer and accepted ones).
+    /// (proposals awaiting an answer, accepted and completed ones).
     pub fn held_days(&self, practitioner: &PractitionerId, period: &Period) -> u32 {
         self.assignments
             .values()

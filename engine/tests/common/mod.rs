@@ -60,3 +60,5 @@ pub fn exact(v: u64) -> ExpectedVersion {
 pub fn all(log: &EventLog) -> Vec<bridges_engine::log::RecordedEvent> {
     log.read_all(Position(1), usize::MAX).expect("read all")
 }
+
+pub mod domain;
