@@ -6,8 +6,10 @@
 //! from zero equals the live one.
 //!
 //! Projection states are engine-internal and encode themselves (no serde
-//! derives outside `schemas`); a checkpoint that does not decode is ignored and
-//! the projection is rebuilt from zero.
+//! derives outside `schemas`); the log stores them in chunks (see
+//! `log::Checkpoint`). A checkpoint that cannot be read, does not check (a
+//! chunk missing or garbled) or does not decode is never an error: it is
+//! logged as a warning and the projection is rebuilt from zero.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -47,18 +49,39 @@ pub enum RebuildCheck {
 }
 
 impl<P: Projection> Projector<P> {
-    /// Starts from the last checkpoint, or from zero if there is none (or it
-    /// does not decode, or is ahead of the durable head).
+    /// Starts from the last checkpoint, or from zero if there is none, or it
+    /// cannot be read, does not check, does not decode, or is ahead of the
+    /// durable head (each of those a warning, never an error: the log is the
+    /// truth and a rebuild from it is always possible).
     pub fn load(log: &EventLog) -> Result<Projector<P>, LogError> {
-        if let Some(bytes) = log.checkpoint(P::NAME)? {
-            if let Some((pos, state)) = decode_checkpoint::<P>(&bytes)
-                && pos <= log.head()
-            {
-                return Ok(Projector { state, position: pos });
+        let zero = Projector { state: P::default(), position: Position(0) };
+        let checkpoint = match log.checkpoint(P::NAME) {
+            Ok(None) => return Ok(zero),
+            Ok(Some(c)) => c,
+            Err(e) => {
+                tracing::warn!(projection = P::NAME, error = %e, "rebuilding from zero");
+                return Ok(zero);
             }
-            tracing::warn!(projection = P::NAME, "checkpoint unusable; rebuilding from zero");
+        };
+        if checkpoint.position > log.head() {
+            let at = checkpoint.position.0;
+            tracing::warn!(
+                projection = P::NAME,
+                at,
+                "checkpoint past the head; rebuilding from zero"
+            );
+            return Ok(zero);
         }
-        Ok(Projector { state: P::default(), position: Position(0) })
+        match P::decode_state(&checkpoint.state) {
+            Some(state) => Ok(Projector { state, position: checkpoint.position }),
+            None => {
+                tracing::warn!(
+                    projection = P::NAME,
+                    "checkpoint does not decode; rebuilding from zero"
+                );
+                Ok(zero)
+            }
+        }
     }
 
     /// Replays every durable event after `position`, `every` events per batch,
@@ -74,9 +97,7 @@ impl<P: Projection> Projector<P> {
             let n = log.scan(Position(self.position.0 + 1), to, |e| self.state.apply(e))?;
             self.position = to;
             applied += n;
-            let mut bytes = self.position.0.to_be_bytes().to_vec();
-            bytes.extend_from_slice(&self.state.encode_state());
-            log.put_checkpoint(P::NAME, bytes).await?;
+            log.put_checkpoint(P::NAME, self.position, self.state.encode_state()).await?;
         }
     }
 
@@ -92,9 +113,7 @@ impl<P: Projection> Projector<P> {
 
     /// Writes a checkpoint of `state` as of `position` (through the writer).
     pub async fn save(log: &EventLog, state: &P, position: Position) -> Result<(), LogError> {
-        let mut bytes = position.0.to_be_bytes().to_vec();
-        bytes.extend_from_slice(&state.encode_state());
-        log.put_checkpoint(P::NAME, bytes).await
+        log.put_checkpoint(P::NAME, position, state.encode_state()).await
     }
 
     /// The last position folded in.
@@ -246,9 +265,4 @@ impl Projection for Overview {
             unreadable: v.get("unreadable")?.as_u64()?,
         })
     }
-}
-
-fn decode_checkpoint<P: Projection>(bytes: &[u8]) -> Option<(Position, P)> {
-    let pos = u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
-    Some((Position(pos), P::decode_state(&bytes[8..])?))
 }

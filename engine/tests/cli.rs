@@ -1,6 +1,7 @@
 //! The `bridges` binary's log subcommands end to end: `verify` (ok, then the
-//! first broken position after tampering), `export` / `import` round trip, and
-//! a bad import line reported by line and field with a non-zero exit.
+//! first broken position after tampering), `export` / `import` round trip
+//! (and a second import refused), and a bad import line reported in one line
+//! by line and field, exit 2, nothing created.
 
 mod common;
 
@@ -43,6 +44,10 @@ async fn verify_export_import_from_the_command_line() {
     let b = dir.path().join("b");
     let out = bridges(&b, &["log", "import", file.to_str().expect("utf8 path")]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // A second import into the folder it filled: refused, exit 2, unchanged.
+    let again = bridges(&b, &["log", "import", file.to_str().expect("utf8 path")]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
+    assert!(text(&again.stderr).contains("absent or empty"), "{}", text(&again.stderr));
     let out_a = bridges(&a, &["log", "verify"]);
     let out_b = bridges(&b, &["log", "verify"]);
     assert_eq!(text(&out_a.stdout), text(&out_b.stdout), "same count and head hash");
@@ -76,11 +81,11 @@ async fn verify_export_import_from_the_command_line() {
     std::fs::write(&bad_file, edited.join("\n")).expect("write");
     let c = dir.path().join("c");
     let out = bridges(&c, &["log", "import", bad_file.to_str().expect("utf8 path")]);
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2), "bad input");
     let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("line 2") && err.contains("type_version"), "{err}");
-    let out = bridges(&c, &["log", "verify"]);
-    assert!(text(&out.stdout).starts_with("ok: 0 events verified"), "{}", text(&out.stdout));
+    assert!(!c.exists(), "a refused import creates nothing");
 }
 
 #[test]

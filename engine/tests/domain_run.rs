@@ -156,18 +156,34 @@ fn record_run_writes_its_start_unmet_proposals_and_completion() {
 }
 
 #[test]
-fn record_run_writes_its_unmet_requests_in_parts() {
+fn record_run_writes_its_unmet_requests_in_parts_each_within_the_payload_limit() {
     let many: Vec<String> = (0..85).map(|i| format!("req-u{i}")).collect();
     let names: Vec<&str> = many.iter().map(String::as_str).collect();
-    let events = given(la()).when(record("2026-W37", plan(&[], &names))).then_ok();
-    let parts: Vec<usize> = events
+    let mut p = plan(&[], &names);
+    // Long explanations, as the solver writes for a request with many
+    // near misses.
+    for (i, u) in p.unmet.iter_mut().enumerate() {
+        u.detail = format!("{i}: {}", "every eligible practitioner is booked; ".repeat(6));
+        u.counterfactual = Some("one more day from sle-1 in 2026-AU2 would meet it".repeat(2));
+    }
+    let events = given(la()).when(record("2026-W37", p)).then_ok();
+    let parts: Vec<&UnmetRecorded> = events
         .iter()
         .filter_map(|e| match e {
-            DomainEvent::UnmetRecorded(u) => Some(u.unmet.len()),
+            DomainEvent::UnmetRecorded(u) => Some(u),
             _ => None,
         })
         .collect();
-    assert_eq!(parts, vec![40, 40, 5]);
+    assert!(parts.len() > 2, "{} parts", parts.len());
+    let limit = bridges_engine::log::MAX_PAYLOAD_BYTES;
+    for e in &events {
+        let bytes = serde_json::to_vec(&e.to_payload()).expect("json").len();
+        // The meta (actor, time) adds well under 1 KiB.
+        assert!(bytes + 1024 <= limit, "an event of {bytes} bytes");
+    }
+    let recorded: Vec<&str> =
+        parts.iter().flat_map(|u| u.unmet.iter().map(|r| r.request.as_str())).collect();
+    assert_eq!(recorded, names, "every unmet request once, in order");
     assert_eq!(completion(&events).unmet, 85);
 }
 

@@ -1,12 +1,16 @@
 //! The event log's contract, one behaviour per test: positions and versions,
 //! expected-version conflicts as values, bad input leaving the log unchanged,
-//! idempotent command ids (also across a restart), concurrent writers on one
-//! stream, reads by stream, upcasting of a stored v1 event, and corruption
-//! detection by reads and by `verify`.
+//! idempotent command ids (also across a restart), multi-stream appends (all
+//! or nothing, condition-only parts, their own bad input), concurrent writers
+//! on one stream, reads by stream, upcasting of a stored v1 event, and
+//! corruption detection by reads and by `verify`.
 
 mod common;
 
-use bridges_engine::log::{AppendOutcome, ExpectedVersion, LogError, NewEvent, Position, Version};
+use bridges_engine::log::{
+    AppendOutcome, ExpectedVersion, LogError, MultiAppendOutcome, MultiAppendRequest, NewEvent,
+    Position, StreamAppend, Version,
+};
 use bridges_schemas::events::{DomainEvent, PractitionerDesignated};
 use bridges_schemas::{Designation, Phase};
 use common::*;
@@ -250,4 +254,119 @@ async fn a_corrupt_record_is_detected_by_reads_and_verify() {
     // Restored, everything verifies again.
     log.corrupt_for_test(3, &good).expect("restore");
     assert_eq!(log.verify().expect("verify").first_broken, None);
+}
+
+fn part(stream: &str, expected: ExpectedVersion, ns: &[u64]) -> StreamAppend {
+    StreamAppend { stream: stream.into(), expected, events: ns.iter().map(|&n| event(n)).collect() }
+}
+
+fn multi(parts: Vec<StreamAppend>, command: Option<&str>) -> MultiAppendRequest {
+    MultiAppendRequest { parts, command_id: command.map(str::to_owned), recorded_at: at(5) }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_multi_stream_append_writes_all_its_parts_or_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = open(dir.path());
+    append(&log, "a", ExpectedVersion::NoStream, &[1]).await;
+    let mut sub = log.subscribe(Position(1));
+    assert_eq!(sub.next().await.expect("open").expect("read").position, Position(1));
+
+    // Three parts: a (exact), b (new), and c only checked (no events).
+    let req = multi(
+        vec![
+            part("a", exact(1), &[2, 3]),
+            part("b", ExpectedVersion::NoStream, &[4]),
+            part("c", ExpectedVersion::NoStream, &[]),
+        ],
+        Some("move-1"),
+    );
+    let outcome = log.append_multi(req.clone()).await.expect("append");
+    let want = MultiAppendOutcome::Appended {
+        first: Position(2),
+        last: Position(4),
+        versions: vec![Version(3), Version(1), Version(0)],
+    };
+    assert_eq!(outcome, want);
+    let stored: Vec<(String, u64)> =
+        all(&log).into_iter().map(|e| (e.stream, e.version.0)).collect();
+    assert_eq!(stored, [("a".into(), 1), ("a".into(), 2), ("a".into(), 3), ("b".into(), 1)]);
+    // Its events arrive together, in order, contiguous.
+    for p in 2..=4 {
+        assert_eq!(sub.next().await.expect("open").expect("read").position, Position(p));
+    }
+    // The same command again returns the first outcome and writes nothing,
+    // also after a restart.
+    assert_eq!(log.append_multi(req.clone()).await.expect("again"), want);
+    drop(sub);
+    log.close().await.expect("close");
+    let log = open(dir.path());
+    assert_eq!(log.append_multi(req).await.expect("again"), want);
+    assert_eq!(log.head(), Position(4));
+
+    // One stale part, even a condition only: nothing is written at all.
+    let before = all(&log);
+    let stale = multi(
+        vec![
+            part("b", exact(1), &[5]),
+            part("a", exact(2), &[]),
+            part("d", ExpectedVersion::Any, &[6]),
+        ],
+        Some("move-2"),
+    );
+    let outcome = log.append_multi(stale.clone()).await.expect("append");
+    assert_eq!(
+        outcome,
+        MultiAppendOutcome::Conflict { stream: "a".into(), expected: exact(2), actual: Version(3) }
+    );
+    assert_eq!(all(&log), before);
+    // A conflict is not remembered: the command can be retried.
+    let mut retry = stale;
+    retry.parts[1].expected = exact(3);
+    let outcome = log.append_multi(retry).await.expect("append");
+    assert!(
+        matches!(outcome, MultiAppendOutcome::Appended { first: Position(5), .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(log.verify().expect("verify").first_broken, None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_multi_stream_append_is_a_typed_error_naming_the_part() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = open(dir.path());
+    append(&log, "a", ExpectedVersion::Any, &[1]).await;
+    let field_of = |r: Result<MultiAppendOutcome, LogError>| match r {
+        Err(LogError::Invalid { field, .. }) => field,
+        other => panic!("not invalid: {other:?}"),
+    };
+    let twice = multi(
+        vec![part("x", ExpectedVersion::Any, &[1]), part("x", ExpectedVersion::Any, &[2])],
+        None,
+    );
+    assert_eq!(field_of(log.append_multi(twice).await), "parts[1].stream");
+    let zero = multi(vec![part("x", ExpectedVersion::Any, &[1]), part("y", exact(0), &[2])], None);
+    assert_eq!(field_of(log.append_multi(zero).await), "parts[1].expected");
+    let nothing = multi(
+        vec![part("x", ExpectedVersion::Any, &[]), part("y", ExpectedVersion::Any, &[])],
+        None,
+    );
+    assert_eq!(field_of(log.append_multi(nothing).await), "events");
+    assert_eq!(field_of(log.append_multi(multi(vec![], None)).await), "parts");
+    let mut bad_type = multi(
+        vec![part("x", ExpectedVersion::Any, &[1]), part("y", ExpectedVersion::Any, &[2, 3])],
+        None,
+    );
+    bad_type.parts[1].events[1].type_name = "no spaces".into();
+    assert_eq!(field_of(log.append_multi(bad_type).await), "parts[1].events[1].type_name");
+    let too_many: Vec<u64> = (0..600).collect();
+    let big = multi(
+        vec![
+            part("x", ExpectedVersion::Any, &too_many),
+            part("y", ExpectedVersion::Any, &too_many),
+        ],
+        None,
+    );
+    assert_eq!(field_of(log.append_multi(big).await), "events");
+    assert_eq!(log.head(), Position(1));
 }

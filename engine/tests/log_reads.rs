@@ -7,7 +7,9 @@ mod common;
 use std::time::Duration;
 
 use bridges_engine::log::SUBSCRIBE_CHUNK as CHUNK;
-use bridges_engine::log::{AppendRequest, ExpectedVersion, LogError, NewEvent, Position};
+use bridges_engine::log::{
+    AppendRequest, EventLog, ExpectedVersion, LogConfig, LogError, NewEvent, Position,
+};
 use bridges_engine::projection::{
     Overview, Projector, RebuildCheck, TypeCounts, check_rebuild, state_at,
 };
@@ -180,8 +182,9 @@ async fn projections_checkpoint_travel_in_time_and_rebuild_equal() {
     let mut wrong: Projector<TypeCounts> = Projector::load(&log).expect("load");
     wrong.catch_up(&log, 1_000).await.expect("catch up");
     let tampered = TypeCounts { total: 1, ..TypeCounts::default() };
-    let bytes = [wrong.position().0.to_be_bytes().to_vec(), tampered_state(&tampered)].concat();
-    log.put_checkpoint("type_counts", bytes).await.expect("checkpoint");
+    log.put_checkpoint("type_counts", wrong.position(), tampered_state(&tampered))
+        .await
+        .expect("checkpoint");
     let reloaded: Projector<TypeCounts> = Projector::load(&log).expect("load");
     assert!(matches!(check_rebuild(&log, &reloaded).expect("check"), RebuildCheck::Differs { .. }));
 }
@@ -206,13 +209,15 @@ async fn export_then_import_reproduces_the_log_byte_for_byte() {
         append(&log, &format!("t{}", i % 4), ExpectedVersion::Any, &[i, i + 1]).await;
     }
     let mut out = Vec::new();
-    let n = log.export_ndjson(&mut out).expect("export");
+    let exported = log.export_ndjson(&mut out, None).expect("export");
+    let n = exported.events;
     assert_eq!(n, log.head().0);
     let file = dir.path().join("log.ndjson");
     std::fs::write(&file, &out).expect("write");
 
-    let copy = open(&dir.path().join("b"));
-    assert_eq!(copy.import_ndjson(&file).await.expect("import"), n);
+    let b = LogConfig::new(dir.path().join("b"));
+    assert_eq!(EventLog::import(&b, &file).await.expect("import"), exported);
+    let copy = open(&b.dir);
     for p in 1..=n {
         assert_eq!(
             copy.raw_for_test(p).expect("raw"),
@@ -222,7 +227,7 @@ async fn export_then_import_reproduces_the_log_byte_for_byte() {
     }
     assert_eq!(copy.verify().expect("verify"), log.verify().expect("verify"));
     let mut again = Vec::new();
-    copy.export_ndjson(&mut again).expect("export");
+    copy.export_ndjson(&mut again, None).expect("export");
     assert_eq!(again, out, "export of the import is identical");
     // Commands and stream versions came along too.
     assert_eq!(copy.stream_version("t1").expect("v"), log.stream_version("t1").expect("v"));
@@ -234,8 +239,11 @@ async fn export_then_import_reproduces_the_log_byte_for_byte() {
         recorded_at: at(0),
     };
     assert_eq!(copy.append(seen.clone()).await.expect("a"), log.append(seen).await.expect("a"));
-    // Importing into a non-empty log is refused.
-    assert!(matches!(copy.import_ndjson(&file).await, Err(LogError::NotEmpty { .. })));
+    // Importing into a folder that holds a log is refused, and changes nothing.
+    let err = EventLog::import(&b, &file).await.expect_err("not empty");
+    assert!(matches!(err, LogError::TargetNotEmpty { .. }), "{err}");
+    assert!(err.is_bad_input());
+    assert_eq!(copy.head(), log.head());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -246,7 +254,7 @@ async fn a_bad_import_line_names_line_and_field_and_writes_nothing() {
         append(&log, "s", ExpectedVersion::Any, &[i]).await;
     }
     let mut out = Vec::new();
-    log.export_ndjson(&mut out).expect("export");
+    log.export_ndjson(&mut out, None).expect("export");
     let lines: Vec<String> =
         String::from_utf8(out).expect("utf8").lines().map(str::to_owned).collect();
 
@@ -267,15 +275,15 @@ async fn a_bad_import_line_names_line_and_field_and_writes_nothing() {
         edited[line - 1] = v.to_string();
         let file = dir.path().join("bad.ndjson");
         std::fs::write(&file, edited.join("\n") + "\n").expect("write");
-        let target = open(&dir.path().join(format!("b{line}")));
-        let err = target.import_ndjson(&file).await.expect_err("bad line");
+        let target = dir.path().join(format!("b{line}"));
+        let err = EventLog::import(&LogConfig::new(&target), &file).await.expect_err("bad line");
         match &err {
             LogError::Import { line: l, field: f, .. } => {
                 assert_eq!((*l, f.as_str()), (line as u64, field), "{err}");
             }
             other => panic!("unexpected error {other}"),
         }
-        assert_eq!(target.head(), Position(0), "nothing written for {err}");
-        assert_eq!(target.read_all(Position(1), 10).expect("read").len(), 0);
+        assert!(err.is_bad_input());
+        assert!(!target.exists(), "nothing created for {err}");
     }
 }

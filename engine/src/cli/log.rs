@@ -1,34 +1,44 @@
 //! `bridges log verify|export|import`: the event log as a whole, with no
-//! domain rules, and the hidden `append-loop` the crash test drives.
+//! domain rules, and the hidden `append-loop` the crash and full-disk tests
+//! drive. Each command ends with one line on stderr when it fails, and exits
+//! 2 for a wrong argument or bad input (a missing data folder, a bad import
+//! file), 1 for the environment or damaged data (the disk, the lock, a broken
+//! chain).
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use chrono::Utc;
 use clap::Subcommand;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::log::{
-    AppendOutcome, AppendRequest, EventLog, ExpectedVersion, LogConfig, LogError, NewEvent,
+    EventLog, ExpectedVersion, LogConfig, LogError, MultiAppendOutcome, MultiAppendRequest,
+    NewEvent, Position, StreamAppend,
 };
 
 #[derive(Debug, Subcommand)]
 pub enum LogCommand {
-    /// Check the hash chain and indexes; report the first broken position.
+    /// Check the hash chain, indexes and checkpoints; report the first broken position.
     ///
     /// Example: bridges --data bridges-data log verify
     Verify,
-    /// Write the log as NDJSON (stdout without --out).
+    /// Write the log as NDJSON (stdout without --out), ending with a trailer
+    /// line holding the count and the last hash.
     ///
-    /// Example: bridges log export --out log.ndjson
+    /// Example: bridges log export --out log.ndjson --through 1200
     Export {
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Export positions 1 to POSITION only (a proper prefix, with its own trailer).
+        #[arg(long, value_name = "POSITION")]
+        through: Option<u64>,
     },
-    /// Load an NDJSON export into an empty log; checks every line first.
+    /// Load an NDJSON export into a new log; the data folder must be absent
+    /// or empty. Checks every line and the trailer first; the folder ends up
+    /// with the whole log or nothing, even if the import is killed.
     ///
     /// Example: bridges --data restored log import log.ndjson
     Import {
@@ -43,129 +53,213 @@ pub enum LogCommand {
         tasks: usize,
         #[arg(long, default_value_t = 3)]
         events_per_append: usize,
+        /// Streams each append writes to at once (a multi-stream append when > 1).
+        #[arg(long, default_value_t = 1)]
+        streams_per_append: usize,
+        /// Task 0 also stores a checkpoint of this many bytes after every append.
+        #[arg(long, default_value_t = 0)]
+        checkpoint_bytes: usize,
     },
 }
 
-/// Runs one `bridges log` command on the log configured by `config`.
+/// The checkpoint the append loop stores.
+pub const APPEND_LOOP_CHECKPOINT: &str = "append-loop";
+
+impl LogCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            LogCommand::Verify => "verify",
+            LogCommand::Export { .. } => "export",
+            LogCommand::Import { .. } => "import",
+            LogCommand::AppendLoop { .. } => "append-loop",
+        }
+    }
+}
+
+/// Runs one `bridges log` command on the log configured by `config`. Its
+/// failures are reported here (one line) and become the exit code.
 pub async fn run(command: LogCommand, config: &LogConfig) -> anyhow::Result<ExitCode> {
-    let data = config.dir.clone();
-    let open = || {
-        EventLog::open(config.clone())
-            .with_context(|| format!("opening the log in {}", data.display()))
-    };
+    let name = command.name();
+    match run_command(command, config).await {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            eprintln!("bridges log {name}: {e}");
+            Ok(ExitCode::from(if e.is_bad_input() { 2 } else { 1 }))
+        }
+    }
+}
+
+async fn run_command(command: LogCommand, config: &LogConfig) -> Result<ExitCode, LogError> {
     match command {
         LogCommand::Verify => {
-            // A corrupt last record stops the log from opening (the writer
-            // cannot extend a chain it cannot read): report it like verify would.
-            let log = match EventLog::open(config.clone()) {
-                Err(LogError::Corrupt { position, reason }) => {
-                    println!("broken at position {position}: {reason}");
-                    return Ok(ExitCode::from(1));
-                }
-                other => other.with_context(|| format!("opening the log in {}", data.display()))?,
-            };
-            let report = log.verify()?;
-            log.close().await?;
-            match report.first_broken {
-                None => {
-                    println!(
-                        "ok: {} events verified, head hash {}",
-                        report.checked, report.head_hash
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                Some((pos, why)) => {
-                    println!(
-                        "broken at position {pos}: {why} ({} events before it verify)",
-                        report.checked
-                    );
-                    Ok(ExitCode::from(1))
-                }
+            // Without a writer: a log whose head does not check (which
+            // opening refuses) is still walked and reported.
+            let report = EventLog::verify_folder(config)?;
+            if let Some((pos, why)) = report.first_broken {
+                println!(
+                    "broken at position {pos}: {why} ({} events before it verify)",
+                    report.checked
+                );
+                return Ok(ExitCode::from(1));
             }
+            for c in &report.bad_checkpoints {
+                println!("broken checkpoint {}: {}", c.name, c.reason);
+            }
+            if !report.bad_checkpoints.is_empty() {
+                println!(
+                    "the log itself verifies ({} events, head hash {}); a broken checkpoint \
+                     is rebuilt from the log at its projection's next load",
+                    report.checked, report.head_hash
+                );
+                return Ok(ExitCode::from(1));
+            }
+            let checkpoints = match report.checkpoints {
+                0 => String::new(),
+                n => format!(", {n} checkpoints check"),
+            };
+            println!(
+                "ok: {} events verified, head hash {}{checkpoints}",
+                report.checked, report.head_hash
+            );
+            Ok(ExitCode::SUCCESS)
         }
-        LogCommand::Export { out } => {
-            let log = open()?;
-            let n = match out {
+        LogCommand::Export { out, through } => {
+            let log = EventLog::open_existing(config.clone())?;
+            let through = through.map(Position);
+            let report = match &out {
                 Some(path) => {
-                    let f = std::fs::File::create(&path)
-                        .with_context(|| format!("creating {}", path.display()))?;
-                    log.export_ndjson(&mut std::io::BufWriter::new(f))?
+                    let written = std::fs::File::create(path)
+                        .map_err(|e| LogError::Storage(format!("creating {}: {e}", path.display())))
+                        .and_then(|f| log.export_ndjson(&mut std::io::BufWriter::new(f), through));
+                    if written.is_err() {
+                        // A partial file has no trailer, so import refuses it;
+                        // removing it saves the reader the trouble.
+                        let _ = std::fs::remove_file(path);
+                    }
+                    written
                 }
                 None => {
-                    log.export_ndjson(&mut std::io::BufWriter::new(std::io::stdout().lock()))?
+                    let stdout = std::io::stdout().lock();
+                    log.export_ndjson(&mut std::io::BufWriter::new(stdout), through)
                 }
             };
             log.close().await?;
-            eprintln!("exported {n} events");
+            let report = report?;
+            eprintln!("exported {} events, head hash {}", report.events, report.head_hash);
             Ok(ExitCode::SUCCESS)
         }
         LogCommand::Import { file } => {
-            let log = open()?;
-            let n = log.import_ndjson(&file).await;
-            log.close().await?;
-            let n = n.with_context(|| format!("importing {}", file.display()))?;
-            println!("imported {n} events");
+            let report = EventLog::import(config, &file).await?;
+            println!("imported {} events, head hash {}", report.events, report.head_hash);
             Ok(ExitCode::SUCCESS)
         }
-        LogCommand::AppendLoop { tasks, events_per_append } => {
-            append_loop(open()?, tasks, events_per_append).await?;
+        LogCommand::AppendLoop {
+            tasks,
+            events_per_append,
+            streams_per_append,
+            checkpoint_bytes,
+        } => {
+            let log = EventLog::open(config.clone())?;
+            let shape = LoopShape {
+                per_append: events_per_append.max(1),
+                streams: streams_per_append.max(1),
+                checkpoint_bytes,
+            };
+            append_loop(log, tasks, shape).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-/// Appends forever from `tasks` concurrent tasks, each to its own stream with
-/// exact expected versions, printing every acknowledgement. It only ends when
-/// killed (which is the point).
-async fn append_loop(log: EventLog, tasks: usize, per_append: usize) -> anyhow::Result<()> {
+#[derive(Debug, Clone, Copy)]
+struct LoopShape {
+    per_append: usize,
+    streams: usize,
+    checkpoint_bytes: usize,
+}
+
+/// The streams task `task` appends to: `crash-T`, then `crash-T-1`, ...
+pub fn append_loop_streams(task: usize, streams: usize) -> Vec<String> {
+    (0..streams)
+        .map(|j| if j == 0 { format!("crash-{task}") } else { format!("crash-{task}-{j}") })
+        .collect()
+}
+
+/// Appends forever from `tasks` concurrent tasks, each to its own streams
+/// with exact expected versions (all of them in one append when there are
+/// several), printing every acknowledgement. It only ends when killed (which
+/// is the point) or when the log fails.
+async fn append_loop(log: EventLog, tasks: usize, shape: LoopShape) -> Result<(), LogError> {
     let mut handles = Vec::new();
     for task in 0..tasks {
         let log = log.clone();
         handles.push(tokio::spawn(async move {
-            let stream = format!("crash-{task}");
-            let mut version = log.stream_version(&stream)?;
+            let streams = append_loop_streams(task, shape.streams);
+            let mut versions = Vec::with_capacity(streams.len());
+            for s in &streams {
+                versions.push(log.stream_version(s)?);
+            }
             // Continue the sequence of earlier (killed) runs from the stream.
-            let mut seq = version.0 / per_append.max(1) as u64;
+            let mut seq = versions[0].0 / shape.per_append as u64;
             loop {
-                let events = (0..per_append)
-                    .map(|i| NewEvent {
-                        event_id: Uuid::new_v4(),
-                        type_name: "CrashTestAppended".into(),
-                        type_version: 1,
-                        payload: json!({"task": task, "seq": seq, "part": i}),
+                let parts = streams
+                    .iter()
+                    .zip(&versions)
+                    .enumerate()
+                    .map(|(j, (stream, version))| StreamAppend {
+                        stream: stream.clone(),
+                        expected: match version.0 {
+                            0 => ExpectedVersion::NoStream,
+                            _ => ExpectedVersion::Exact(*version),
+                        },
+                        events: (0..shape.per_append)
+                            .map(|i| NewEvent {
+                                event_id: Uuid::new_v4(),
+                                type_name: "CrashTestAppended".into(),
+                                type_version: 1,
+                                payload: json!({"task": task, "seq": seq, "stream": j, "part": i}),
+                            })
+                            .collect(),
                     })
                     .collect();
-                let expected = if version.0 == 0 {
-                    ExpectedVersion::NoStream
-                } else {
-                    ExpectedVersion::Exact(version)
-                };
-                let req = AppendRequest {
-                    stream: stream.clone(),
-                    expected,
-                    events,
-                    command_id: Some(format!("crash-{task}-{}-{seq}", version.0)),
+                let req = MultiAppendRequest {
+                    parts,
+                    command_id: Some(format!("crash-{task}-{}-{seq}", versions[0].0)),
                     recorded_at: Utc::now(),
                 };
-                match log.append(req).await? {
-                    AppendOutcome::Appended { first, last, version: v } => {
-                        version = v;
+                match log.append_multi(req).await? {
+                    MultiAppendOutcome::Appended { first, last, versions: v } => {
+                        versions = v;
+                        if task == 0 && shape.checkpoint_bytes > 0 {
+                            let state = checkpoint_state(seq, shape.checkpoint_bytes);
+                            log.put_checkpoint(APPEND_LOOP_CHECKPOINT, last, state).await?;
+                        }
                         let mut out = std::io::stdout().lock();
                         writeln!(out, "ack {first} {last} {task} {seq}")?;
                         out.flush()?;
                     }
-                    AppendOutcome::Conflict { actual, .. } => {
-                        anyhow::bail!("task {task} owns its stream, yet it was at {actual}")
+                    MultiAppendOutcome::Conflict { stream, actual, .. } => {
+                        return Err(LogError::Storage(format!(
+                            "task {task} owns stream {stream}, yet it was at {actual}"
+                        )));
                     }
                 }
                 seq += 1;
             }
             #[allow(unreachable_code)]
-            Ok::<(), anyhow::Error>(())
+            Ok::<(), LogError>(())
         }));
     }
     for h in handles {
-        h.await??;
+        h.await.map_err(|e| LogError::Storage(format!("an append task failed: {e}")))??;
     }
     Ok(())
+}
+
+/// A checkpoint state that changes with every append (so every write replaces
+/// all of its chunks).
+fn checkpoint_state(seq: u64, bytes: usize) -> Vec<u8> {
+    let mut state = format!("seq {seq};").into_bytes();
+    state.resize(bytes.max(state.len()), b'a' + (seq % 26) as u8);
+    state
 }

@@ -221,15 +221,10 @@ fn kind_of(cause: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
 
 /// A log error's kind: what was given (an invalid event or field, an import
 /// line, a non-empty log to import into) is bad input; the rest (storage,
-/// corruption, I/O, a stopped writer) is the environment. (To be replaced by
-/// the log's own classification when it has one.)
+/// corruption, I/O, a stopped writer) is the environment, as the log
+/// classifies it.
 fn log_error_kind(error: &LogError) -> ErrorKind {
-    match error {
-        LogError::Invalid { .. } | LogError::Import { .. } | LogError::NotEmpty { .. } => {
-            ErrorKind::BadInput
-        }
-        _ => ErrorKind::Environment,
-    }
+    if error.is_bad_input() { ErrorKind::BadInput } else { ErrorKind::Environment }
 }
 
 /// Runs one subcommand to completion; a failure comes back classified.

@@ -21,9 +21,32 @@ use super::assignment::{answer_by, capacity_left, ineligible, is_taken, same_pai
 use super::state::RequestStatus;
 use super::{Context, State, check_id, reject};
 
-/// Unmet requests per `UnmetRecorded` part (keeps each event far below the
-/// log's payload limit).
-pub const UNMET_PER_PART: usize = 40;
+/// Bytes of records (as JSON) per `UnmetRecorded` part, and of dropped
+/// proposals kept in a run's completion: the log refuses a payload over
+/// 6 KiB (`log::MAX_PAYLOAD_BYTES`, below sled's blob threshold), and an
+/// event's envelope and meta add a few hundred bytes.
+pub const PART_BYTES: usize = 4_000;
+
+/// Split records into parts of at most `budget` bytes of JSON each (a
+/// record larger than that gets a part of its own).
+pub fn parts_by_size<T: serde::Serialize + Clone>(items: &[T], budget: usize) -> Vec<Vec<T>> {
+    let mut parts: Vec<Vec<T>> = Vec::new();
+    let mut current: Vec<T> = Vec::new();
+    let mut bytes = 0;
+    for item in items {
+        let size = serde_json::to_vec(item).map_or(budget, |v| v.len() + 1);
+        if !current.is_empty() && bytes + size > budget {
+            parts.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        bytes += size;
+        current.push(item.clone());
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
 
 /// Longest run id (assignment ids `<run>-a<n>` must stay within 64).
 pub const MAX_RUN_ID: usize = 40;
@@ -70,11 +93,8 @@ pub fn record(
             counterfactual: u.counterfactual.clone(),
         })
         .collect();
-    for part in unmet.chunks(UNMET_PER_PART) {
-        events.push(DomainEvent::UnmetRecorded(UnmetRecorded {
-            run: c.run.clone(),
-            unmet: part.to_vec(),
-        }));
+    for part in parts_by_size(&unmet, PART_BYTES) {
+        events.push(DomainEvent::UnmetRecorded(UnmetRecorded { run: c.run.clone(), unmet: part }));
     }
     let mut dropped = Vec::new();
     let mut proposals = 0u32;
@@ -187,6 +207,21 @@ pub fn record(
             run: Some(c.run.clone()),
             answer_by: Some(answer_by(ctx)),
         }));
+    }
+    // The completion keeps the dropped proposals that fit in one event; the
+    // rest are counted in a last line (they are proposals the run did not
+    // make, and the next run sees the same state).
+    if let Some(kept) = parts_by_size(&dropped, PART_BYTES / 2).into_iter().next()
+        && kept.len() < dropped.len()
+    {
+        let more = dropped.len() - kept.len();
+        let last = DroppedProposal {
+            request: dropped[kept.len()].request.clone(),
+            practitioner: dropped[kept.len()].practitioner.clone(),
+            reason: format!("and {more} more proposals dropped as no longer holding"),
+        };
+        dropped = kept;
+        dropped.push(last);
     }
     let plan_json = serde_json::to_vec(&c.plan).expect("a plan serializes");
     // The plan's per-tier bounds (each with the higher tiers held); the

@@ -2,16 +2,18 @@
 //! with one writer thread doing group commit, reads by stream and by position,
 //! catch-up subscriptions, NDJSON export/import and verification.
 //!
-//! Callers hold an `EventLog`, a cheap clonable handle. Appends go over a
-//! bounded channel to the single writer (`writer`), which owns all writes;
-//! reads go straight to the store but never past the durable head, so nothing
-//! that could still be lost in a crash is ever visible. The log does not know
-//! what events mean: typed events live in `bridges_schemas::events`, rules in
-//! the command handlers.
+//! Callers hold an `EventLog`, a cheap clonable handle. Appends (to one
+//! stream, or atomically to several: `append_multi`) go over a bounded
+//! channel to the single writer (`writer`), which owns all writes; reads go
+//! straight to the store but never past the durable head, so nothing that
+//! could still be lost in a crash is ever visible. Opening checks the last
+//! group commit against the hash chain (`chain::check_tail`); `verify` walks
+//! all of it. The log does not know what events mean: typed events live in
+//! `bridges_schemas::events`, rules in the command handlers.
 
 mod chain;
+mod checkpoint;
 mod keys;
-mod multi_shim;
 mod ndjson;
 mod read;
 mod record;
@@ -29,17 +31,28 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
-pub use chain::VerifyReport;
-pub use multi_shim::{MultiAppendOutcome, MultiAppendRequest, StreamAppend};
+pub use chain::{CheckpointProblem, VerifyReport};
+pub use checkpoint::Checkpoint;
+pub use keys::MAX_ENTRY_BYTES;
+pub use ndjson::ExportReport;
 pub(crate) use store::RawBaseline;
 pub use subscribe::{CHUNK as SUBSCRIBE_CHUNK, Subscription};
 pub use writer::DEFAULT_INDEX_LAG;
 
-/// Largest JSON payload of one event. Keeps every value far below sled's blob
-/// threshold (values there live in separate files that sled never syncs).
-pub const MAX_PAYLOAD_BYTES: usize = 16 * 1024;
-/// Largest number of events in one append.
+/// Largest JSON payload of one event. With the longest stream id, type name
+/// and command id a record stays under `MAX_ENTRY_BYTES`, so no leaf of sled
+/// ever reaches its blob threshold (blob files are never synced; see `keys`).
+/// (It was 16 KiB, which let a leaf of large events go to a blob file.)
+pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024;
+/// Largest number of events in one append (over all its streams), and of
+/// streams in one multi-stream append.
 pub const MAX_EVENTS_PER_APPEND: usize = 1_000;
+/// Longest stream id and command id, in bytes.
+pub const MAX_NAME_BYTES: usize = 200;
+const _: () = assert!(
+    MAX_PAYLOAD_BYTES + record::MAX_OVERHEAD + 9 <= keys::MAX_ENTRY_BYTES,
+    "a record with the largest payload must stay under sled's blob threshold"
+);
 /// Default sled page-cache size: bounds the engine's memory on a large log.
 /// sled 0.34's resident memory is several times its nominal cache (measured
 /// while appending 1M events: 16 MiB -> 137 MiB peak, 64 -> 300, 128 -> 520),
@@ -102,6 +115,41 @@ pub enum AppendOutcome {
     Conflict { expected: ExpectedVersion, actual: Version },
 }
 
+/// One stream's part of a multi-stream append. A part with no events is a
+/// condition only: its expected version is checked, nothing is written to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamAppend {
+    pub stream: String,
+    pub expected: ExpectedVersion,
+    pub events: Vec<NewEvent>,
+}
+
+/// An append to several streams, written atomically or not at all: every
+/// part's expected version holds, and then all parts' events are written in
+/// one batch, contiguously, parts in order. A stream appears in one part at
+/// most; 1 to `MAX_EVENTS_PER_APPEND` events in all (a request with no events
+/// at all is refused as invalid: it would write nothing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultiAppendRequest {
+    pub parts: Vec<StreamAppend>,
+    /// A command seen before returns its first outcome and writes nothing.
+    pub command_id: Option<String>,
+    /// Recorded time of every event of the append (stored to the microsecond).
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The result of a multi-stream append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MultiAppendOutcome {
+    /// Written and durable: positions `first..=last`; `versions` has one
+    /// entry per part, in order: the stream's version after the append (a
+    /// condition-only part's is the version it was checked at).
+    Appended { first: Position, last: Position, versions: Vec<Version> },
+    /// Nothing written: the first part (in order) whose stream was not at
+    /// the expected version.
+    Conflict { stream: String, expected: ExpectedVersion, actual: Version },
+}
+
 /// A stored event, borrowed from the store's bytes (no allocation): what
 /// projections are fed during replay.
 #[derive(Debug, Clone, Copy)]
@@ -148,27 +196,64 @@ pub struct LogConfig {
     pub index_lag: usize,
 }
 
-/// Errors of the log boundary. Version conflicts are not errors (see `AppendOutcome`).
+/// Errors of the log boundary. Version conflicts are not errors (see
+/// `AppendOutcome`). Every message is one line and complete in itself (no
+/// error here has a `source`, so `anyhow` prints no "Caused by" after it);
+/// `is_bad_input` tells a wrong argument or input (exit 2) from a failing
+/// environment or damaged data (exit 1).
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
     #[error("invalid {field} = {value}: {reason}")]
     Invalid { field: String, value: String, reason: String },
     #[error("invalid event: {0}")]
-    InvalidEvent(#[from] InvalidEvent),
+    InvalidEvent(InvalidEvent),
     #[error("corrupt record at position {position}: {reason}")]
     Corrupt { position: u64, reason: String },
-    #[error("cannot read event at position {position} as a domain event: {source}")]
-    Decode { position: u64, source: EventDecodeError },
+    #[error("cannot read event at position {position} as a domain event: {error}")]
+    Decode { position: u64, error: EventDecodeError },
     #[error("import line {line}, field {field}: {reason}")]
     Import { line: u64, field: String, reason: String },
-    #[error("import needs an empty log; this one has {head} events")]
-    NotEmpty { head: u64 },
+    #[error("import needs an absent or empty data folder; {} holds files", dir.display())]
+    TargetNotEmpty { dir: PathBuf },
+    #[error("no event log in {}: the folder does not exist or holds no log", dir.display())]
+    NoLog { dir: PathBuf },
+    #[error("another bridges process is using the data folder {}", dir.display())]
+    Locked { dir: PathBuf },
+    #[error("checkpoint {name:?} is unusable: {reason}")]
+    BadCheckpoint { name: String, reason: String },
     #[error("storage error: {0}")]
     Storage(String),
-    #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("the log writer has stopped after an earlier write error; reopen the log")]
+    #[error(
+        "the log writer has stopped after an earlier write error; nothing more is written until the log is reopened"
+    )]
     WriterStopped,
+}
+
+impl LogError {
+    /// Whether the error is the caller's input or arguments (exit 2), as
+    /// opposed to the environment or damaged data (exit 1).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            LogError::Invalid { .. }
+                | LogError::InvalidEvent(_)
+                | LogError::Import { .. }
+                | LogError::TargetNotEmpty { .. }
+                | LogError::NoLog { .. }
+        )
+    }
+}
+
+impl From<InvalidEvent> for LogError {
+    fn from(e: InvalidEvent) -> LogError {
+        LogError::InvalidEvent(e)
+    }
+}
+
+impl From<std::io::Error> for LogError {
+    fn from(e: std::io::Error) -> LogError {
+        store::io_error("I/O", &e)
+    }
 }
 
 /// The handle to an open log. Clone it freely; the writer stops when the last
@@ -247,9 +332,23 @@ impl RecordedEvent {
 }
 
 impl EventLog {
-    /// Opens (or creates) the log in `config.dir` and starts its writer thread.
+    /// Opens (or creates) the log in `config.dir` and starts its writer
+    /// thread. The last group commit is checked against the hash chain
+    /// first: a log whose head does not check is refused (`Corrupt`) before
+    /// anything can be appended to it.
     pub fn open(config: LogConfig) -> Result<EventLog, LogError> {
-        let store = store::Store::open(&config.dir, config.cache_capacity)?;
+        let store = store::Store::open(&config.dir, config.cache_capacity, true)?;
+        EventLog::start(store, &config)
+    }
+
+    /// Opens the log in `config.dir`, which must hold one: a missing folder
+    /// (or one with no log) is `NoLog`, and nothing is created.
+    pub fn open_existing(config: LogConfig) -> Result<EventLog, LogError> {
+        let store = store::Store::open(&config.dir, config.cache_capacity, false)?;
+        EventLog::start(store, &config)
+    }
+
+    fn start(store: store::Store, config: &LogConfig) -> Result<EventLog, LogError> {
         let (tx, rx) = mpsc::channel(config.queue.max(1));
         let stats = Arc::new(writer::Stats::default());
         let limits = writer::Limits {
@@ -262,9 +361,54 @@ impl EventLog {
 
     /// Appends events to one stream, atomically, if the stream is at the
     /// expected version. Returns once they are durable (flushed and fsynced).
-    /// Invalid input is an error and writes nothing.
+    /// Invalid input is an error and writes nothing. (A one-part
+    /// `append_multi`.)
     pub async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, LogError> {
         let prepared = writer::prepare(request)?;
+        match self.submit(prepared).await? {
+            MultiAppendOutcome::Appended { first, last, versions } => {
+                let version = versions.first().copied().unwrap_or_default();
+                Ok(AppendOutcome::Appended { first, last, version })
+            }
+            MultiAppendOutcome::Conflict { expected, actual, .. } => {
+                Ok(AppendOutcome::Conflict { expected, actual })
+            }
+        }
+    }
+
+    /// The first outcome of a command id seen before: the first and last
+    /// positions of what it appended (none for an id never seen). Only
+    /// durable outcomes are ever stored.
+    pub fn command_outcome(
+        &self,
+        command_id: &str,
+    ) -> Result<Option<(Position, Position)>, LogError> {
+        Ok(self
+            .inner
+            .store
+            .get(&keys::command(command_id))?
+            .and_then(|v| writer::decode_outcome(&v))
+            .map(|(first, last)| (Position(first), Position(last))))
+    }
+
+    /// Appends to several streams at once, atomically: either every part's
+    /// expected version holds and all events are written (contiguously,
+    /// parts in order, in one commit), or nothing is. A command id seen
+    /// before returns the first outcome: its positions, and each part's
+    /// stream version as of the first outcome's last position (derived from
+    /// the log, so it holds after an export and import too).
+    pub async fn append_multi(
+        &self,
+        request: MultiAppendRequest,
+    ) -> Result<MultiAppendOutcome, LogError> {
+        let prepared = writer::prepare_multi(request)?;
+        self.submit(prepared).await
+    }
+
+    async fn submit(
+        &self,
+        prepared: writer::PreparedAppend,
+    ) -> Result<MultiAppendOutcome, LogError> {
         let (reply, rx) = oneshot::channel();
         let _waiting = writer::InFlight::new(&self.inner.stats);
         self.send(writer::Input::Append(prepared, reply)).await?;
@@ -276,21 +420,43 @@ impl EventLog {
         *self.inner.head.borrow()
     }
 
-    /// Verifies the hash chain and the stream index from position 1.
+    /// Verifies the hash chain and the stream index from position 1, the
+    /// last commit's head mark, and every projection checkpoint.
     pub fn verify(&self) -> Result<VerifyReport, LogError> {
         chain::verify(&self.inner.store)
     }
 
-    /// Stores a projection checkpoint through the writer (durable with the next commit).
-    pub async fn put_checkpoint(&self, name: &str, value: Vec<u8>) -> Result<(), LogError> {
+    /// Verifies the log in `config.dir` without starting a writer (so a log
+    /// whose head does not check, which `open` refuses, is still reported
+    /// position by position). A folder with no log is `NoLog`; nothing is
+    /// created.
+    pub fn verify_folder(config: &LogConfig) -> Result<VerifyReport, LogError> {
+        let store = store::Store::open(&config.dir, config.cache_capacity, false)?;
+        chain::verify(&store)
+    }
+
+    /// Stores the state of projection `name` as of `position` through the
+    /// writer (durable with the next commit), split into chunks that stay
+    /// under sled's blob threshold, replacing the previous checkpoint
+    /// atomically.
+    pub async fn put_checkpoint(
+        &self,
+        name: &str,
+        position: Position,
+        state: Vec<u8>,
+    ) -> Result<(), LogError> {
+        writer::check_name("checkpoint name", name, checkpoint::MAX_NAME)?;
         let (reply, rx) = oneshot::channel();
-        self.send(writer::Input::Checkpoint { name: name.to_owned(), value, reply }).await?;
+        let input = writer::Input::Checkpoint { name: name.to_owned(), position, state, reply };
+        self.send(input).await?;
         rx.await.map_err(|_| LogError::WriterStopped)?
     }
 
-    /// The last checkpoint stored under `name`.
-    pub fn checkpoint(&self, name: &str) -> Result<Option<Vec<u8>>, LogError> {
-        Ok(self.inner.store.get_checkpoint(name)?.map(|b| b.to_vec()))
+    /// The last checkpoint stored under `name`; `BadCheckpoint` (naming
+    /// what is wrong) when it does not check: a chunk missing or garbled,
+    /// its hash or length wrong, or sled unable to read it.
+    pub fn checkpoint(&self, name: &str) -> Result<Option<Checkpoint>, LogError> {
+        checkpoint::read(&self.inner.store, name)
     }
 
     /// Durable group commits since the log was opened.
@@ -323,10 +489,43 @@ impl EventLog {
         self.inner.store.put_durable(&keys::event(position), value)
     }
 
+    /// Test support: delete the record at `position`, bypassing every rule
+    /// (to lose the tail of a log, as a damaged disk could).
+    #[doc(hidden)]
+    pub fn remove_for_test(&self, position: u64) -> Result<(), LogError> {
+        self.inner.store.remove_durable(&keys::event(position))
+    }
+
     /// Test support: the raw stored value at `position`.
     #[doc(hidden)]
     pub fn raw_for_test(&self, position: u64) -> Result<Option<Vec<u8>>, LogError> {
         Ok(self.inner.store.get(&keys::event(position))?.map(|b| b.to_vec()))
+    }
+
+    /// Test support: overwrite (`Some`) or delete (`None`) chunk `index` of
+    /// checkpoint `name`, bypassing every rule. Not for production use.
+    #[doc(hidden)]
+    pub fn corrupt_checkpoint_for_test(
+        &self,
+        name: &str,
+        index: u32,
+        value: Option<&[u8]>,
+    ) -> Result<(), LogError> {
+        let mut batch = store::WriteBatch::default();
+        let key = keys::checkpoint_chunk(name, index);
+        match value {
+            Some(v) => batch.insert(&key, v),
+            None => batch.remove(&key),
+        }
+        self.inner.store.apply_checkpoints(batch)?;
+        let files = self.inner.store.data_files()?;
+        self.inner.store.make_durable(&files)
+    }
+
+    /// Test support: files sled keeps under `blobs/` (the log writes none).
+    #[doc(hidden)]
+    pub fn blob_files_for_test(&self) -> Result<u64, LogError> {
+        self.inner.store.blob_files()
     }
 
     async fn send(&self, input: writer::Input) -> Result<(), LogError> {
@@ -374,7 +573,7 @@ fn decode_domain(
         LogError::Corrupt { position: position.0, reason: format!("payload is not JSON: {e}") }
     })?;
     DomainEvent::from_stored(type_name, type_version, &value)
-        .map_err(|source| LogError::Decode { position: position.0, source })
+        .map_err(|error| LogError::Decode { position: position.0, error })
 }
 
 #[cfg(test)]

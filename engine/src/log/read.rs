@@ -132,7 +132,7 @@ impl EventLog {
         }
         let mut expected = from;
         for kv in self.store().range(keys::events(from, to.0)) {
-            let (k, v) = kv?;
+            let (k, v) = kv.map_err(|e| unreadable(expected, e))?;
             let pos = keys::position_of(&k).unwrap_or(0);
             if pos != expected {
                 return Err(LogError::Corrupt {
@@ -157,6 +157,16 @@ impl EventLog {
     #[doc(hidden)]
     pub fn raw_scan(&self, from: Position, to: Position) -> Result<(u64, u64), LogError> {
         self.store().raw_scan(keys::events(from.0, to.0))
+    }
+}
+
+/// A storage error met while reading position `position`, naming it.
+fn unreadable(position: u64, e: LogError) -> LogError {
+    match e {
+        LogError::Storage(s) => {
+            LogError::Storage(format!("position {position} is unreadable: {s}"))
+        }
+        other => other,
     }
 }
 

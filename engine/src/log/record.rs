@@ -11,6 +11,11 @@ use super::{EventRef, Position, Version};
 
 pub(crate) const FORMAT: u8 = 1;
 pub(crate) const HASH_LEN: usize = 32;
+/// Bytes of a stored value besides its payload, at most: the fixed fields,
+/// the longest stream id (200), type name (100) and command id (200), and
+/// the hash.
+pub(crate) const MAX_OVERHEAD: usize =
+    1 + 8 + 4 + 200 + 8 + 16 + 2 + 100 + 4 + 8 + 1 + 2 + 200 + 4 + HASH_LEN;
 
 /// Appends the record bytes of `e` (without hash) to `out`.
 pub(crate) fn encode(e: &EventRef<'_>, out: &mut Vec<u8>) {

@@ -1,15 +1,19 @@
 //! The single writer: a dedicated thread that owns every write to the log.
-//! It takes queued inputs (a closed enum), checks expected versions and command
-//! ids, assigns gapless positions, chains hashes and applies each group in one
-//! atomic sled batch, then makes it durable (flush + `sync_all`), publishes
-//! the new durable head and only then replies: no append is acknowledged, and
-//! no reader sees it, before it is on disk.
+//! It takes queued inputs (a closed enum), checks expected versions (of every
+//! stream of a multi-stream append) and command ids, assigns gapless
+//! positions, chains hashes and applies each group in one atomic sled batch
+//! (with the `mhead` mark of its head), then makes it durable (flush +
+//! `sync_all`), publishes the new durable head and only then replies: no
+//! append is acknowledged, and no reader sees it, before it is on disk.
 //!
 //! A plain thread rather than a tokio task: it blocks on fsync for most of
 //! its life and must not hold a runtime worker. Callers talk to the writer
 //! over a tokio channel with oneshot replies. After a failed write or sync the
-//! writer stops (the state of a half-flushed sled is not trusted); the log
-//! must be reopened.
+//! writer stops at once (the state of a half-flushed sled is not trusted): the
+//! failed group's callers get the storage error, and dropping the channel
+//! fails every queued and later input with `WriterStopped`; the store is
+//! marked failed so that no handle's drop waits on sled (see `store`). The
+//! log must be reopened, by a new process.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -21,20 +25,22 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::store::{Store, WriteBatch};
 use super::{
-    AppendOutcome, AppendRequest, EventRef, ExpectedVersion, LogError, MAX_EVENTS_PER_APPEND,
-    MAX_PAYLOAD_BYTES, Position, Version, chain, keys, record,
+    AppendRequest, EventRef, ExpectedVersion, LogError, MAX_EVENTS_PER_APPEND, MAX_NAME_BYTES,
+    MAX_PAYLOAD_BYTES, MultiAppendOutcome, MultiAppendRequest, NewEvent, Position, StreamAppend,
+    Version, chain, checkpoint, keys, record,
 };
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, LogError>>;
 
 /// What the writer can be asked to do.
 pub(crate) enum Input {
-    Append(PreparedAppend, Reply<AppendOutcome>),
+    Append(PreparedAppend, Reply<MultiAppendOutcome>),
     /// Records from an import, already validated, in position order.
     Import(Vec<PreparedRecord>, Reply<()>),
     Checkpoint {
         name: String,
-        value: Vec<u8>,
+        position: Position,
+        state: Vec<u8>,
         reply: Reply<()>,
     },
     Shutdown(oneshot::Sender<()>),
@@ -44,20 +50,27 @@ impl Input {
     /// Events this input writes at most (for sizing a group).
     fn events(&self) -> usize {
         match self {
-            Input::Append(a, _) => a.events.len(),
+            Input::Append(a, _) => a.events,
             Input::Import(r, _) => r.len(),
             Input::Checkpoint { .. } | Input::Shutdown(_) => 1,
         }
     }
 }
 
-/// An append whose input has been validated and serialized by the caller's task.
+/// An append whose input has been validated and serialized by the caller's
+/// task: one part per stream (one for a single-stream append).
 pub(crate) struct PreparedAppend {
+    parts: Vec<PreparedPart>,
+    /// Events over all parts.
+    events: usize,
+    command_id: Option<String>,
+    recorded_at_micros: i64,
+}
+
+struct PreparedPart {
     stream: String,
     expected: ExpectedVersion,
     events: Vec<PreparedEvent>,
-    command_id: Option<String>,
-    recorded_at_micros: i64,
 }
 
 struct PreparedEvent {
@@ -84,7 +97,7 @@ pub(crate) struct PreparedRecord {
 impl PreparedRecord {
     /// The record as an `EventRef` whose `hash` field is `prev` (encoding
     /// ignores it; it is what the link is computed from).
-    pub(crate) fn as_ref<'a>(&'a self, prev: &'a [u8; 32]) -> EventRef<'a> {
+    pub(crate) fn as_event<'a>(&'a self, prev: &'a [u8; 32]) -> EventRef<'a> {
         EventRef {
             position: Position(self.position),
             stream: &self.stream,
@@ -103,66 +116,120 @@ impl PreparedRecord {
 /// Validates and serializes an append on the caller's side, so bad input never
 /// reaches the writer and JSON encoding runs in parallel with commits.
 pub(crate) fn prepare(req: AppendRequest) -> Result<PreparedAppend, LogError> {
-    check_name("stream", &req.stream, 200)?;
-    if let Some(c) = &req.command_id {
-        check_name("command_id", c, 200)?;
-    }
-    if req.events.is_empty() || req.events.len() > MAX_EVENTS_PER_APPEND {
+    let part = StreamAppend { stream: req.stream, expected: req.expected, events: req.events };
+    prepare_parts(vec![part], req.command_id, req.recorded_at.timestamp_micros(), false)
+}
+
+/// `prepare` for a multi-stream append; fields are named `parts[i].…`.
+pub(crate) fn prepare_multi(req: MultiAppendRequest) -> Result<PreparedAppend, LogError> {
+    if req.parts.is_empty() || req.parts.len() > MAX_EVENTS_PER_APPEND {
         return Err(invalid(
-            "events",
-            req.events.len(),
-            &format!("an append has 1 to {MAX_EVENTS_PER_APPEND} events"),
+            "parts",
+            req.parts.len(),
+            &format!("a multi-stream append has 1 to {MAX_EVENTS_PER_APPEND} parts"),
         ));
     }
-    if let ExpectedVersion::Exact(Version(0)) = req.expected {
-        return Err(invalid("expected", "Exact(0)", "use NoStream for a stream with no events"));
-    }
-    let mut events = Vec::with_capacity(req.events.len());
-    for (i, e) in req.events.into_iter().enumerate() {
-        // The field name is only formatted for an error: this loop runs
-        // for every event of every append.
-        if !valid_type_name(&e.type_name) {
-            check_type_name(&format!("events[{i}].type_name"), &e.type_name)?;
-        }
-        if e.type_version == 0 {
-            return Err(invalid(&format!("events[{i}].type_version"), 0, "versions start at 1"));
-        }
-        // serde_json's default map is sorted, so this is the canonical form
-        // that export writes and import re-creates byte for byte.
-        let payload = serde_json::to_vec(&e.payload)
-            .map_err(|err| invalid(&format!("events[{i}].payload"), "…", &err.to_string()))?;
-        if payload.len() > MAX_PAYLOAD_BYTES {
+    let mut seen = HashMap::with_capacity(req.parts.len());
+    for (i, p) in req.parts.iter().enumerate() {
+        if let Some(j) = seen.insert(p.stream.as_str(), i) {
             return Err(invalid(
-                &format!("events[{i}].payload"),
-                format!("{} bytes", payload.len()),
-                &format!("at most {MAX_PAYLOAD_BYTES} bytes"),
+                &format!("parts[{i}].stream"),
+                format!("{:?}", p.stream),
+                &format!("the stream is in parts[{j}] too; a stream appears in one part at most"),
             ));
         }
-        events.push(PreparedEvent {
-            event_id: *e.event_id.as_bytes(),
-            type_name: e.type_name,
-            type_version: e.type_version,
-            payload,
-        });
     }
-    Ok(PreparedAppend {
-        stream: req.stream,
-        expected: req.expected,
-        events,
-        command_id: req.command_id,
-        recorded_at_micros: req.recorded_at.timestamp_micros(),
+    prepare_parts(req.parts, req.command_id, req.recorded_at.timestamp_micros(), true)
+}
+
+fn prepare_parts(
+    parts: Vec<StreamAppend>,
+    command_id: Option<String>,
+    recorded_at_micros: i64,
+    multi: bool,
+) -> Result<PreparedAppend, LogError> {
+    if let Some(c) = &command_id {
+        check_name("command_id", c, MAX_NAME_BYTES)?;
+    }
+    let events: usize = parts.iter().map(|p| p.events.len()).sum();
+    if events == 0 || events > MAX_EVENTS_PER_APPEND {
+        let reason = match multi {
+            true => format!("a multi-stream append has 1 to {MAX_EVENTS_PER_APPEND} events in all"),
+            false => format!("an append has 1 to {MAX_EVENTS_PER_APPEND} events"),
+        };
+        return Err(invalid("events", events, &reason));
+    }
+    // Field names are only formatted for an error: this runs for every
+    // event of every append.
+    let field = |i: usize, f: &str| match multi {
+        true => format!("parts[{i}].{f}"),
+        false => f.to_owned(),
+    };
+    let mut prepared = Vec::with_capacity(parts.len());
+    for (i, part) in parts.into_iter().enumerate() {
+        if name_problem(&part.stream, MAX_NAME_BYTES).is_some() {
+            check_name(&field(i, "stream"), &part.stream, MAX_NAME_BYTES)?;
+        }
+        if let ExpectedVersion::Exact(Version(0)) = part.expected {
+            return Err(invalid(
+                &field(i, "expected"),
+                "Exact(0)",
+                "use NoStream for a stream with no events",
+            ));
+        }
+        let events = part
+            .events
+            .into_iter()
+            .enumerate()
+            .map(|(k, e)| prepare_event(e, || field(i, &format!("events[{k}]"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        prepared.push(PreparedPart { stream: part.stream, expected: part.expected, events });
+    }
+    Ok(PreparedAppend { parts: prepared, events, command_id, recorded_at_micros })
+}
+
+fn prepare_event(e: NewEvent, field: impl Fn() -> String) -> Result<PreparedEvent, LogError> {
+    if !valid_type_name(&e.type_name) {
+        check_type_name(&format!("{}.type_name", field()), &e.type_name)?;
+    }
+    if e.type_version == 0 {
+        return Err(invalid(&format!("{}.type_version", field()), 0, "versions start at 1"));
+    }
+    // serde_json's default map is sorted, so this is the canonical form
+    // that export writes and import re-creates byte for byte.
+    let payload = serde_json::to_vec(&e.payload)
+        .map_err(|err| invalid(&format!("{}.payload", field()), "…", &err.to_string()))?;
+    if payload.len() > MAX_PAYLOAD_BYTES {
+        return Err(invalid(
+            &format!("{}.payload", field()),
+            format!("{} bytes", payload.len()),
+            &format!("at most {MAX_PAYLOAD_BYTES} bytes"),
+        ));
+    }
+    Ok(PreparedEvent {
+        event_id: *e.event_id.as_bytes(),
+        type_name: e.type_name,
+        type_version: e.type_version,
+        payload,
     })
 }
 
-/// A stream id or command id: 1 to `max` bytes, no control characters.
+/// A stream id, command id or checkpoint name: 1 to `max` bytes, no control characters.
 pub(crate) fn check_name(field: &str, s: &str, max: usize) -> Result<(), LogError> {
+    match name_problem(s, max) {
+        Some(reason) => Err(invalid(field, format!("{s:?}"), &reason)),
+        None => Ok(()),
+    }
+}
+
+fn name_problem(s: &str, max: usize) -> Option<String> {
     if s.is_empty() || s.len() > max {
-        return Err(invalid(field, format!("{s:?}"), &format!("must be 1 to {max} bytes")));
+        return Some(format!("must be 1 to {max} bytes"));
     }
     if s.chars().any(char::is_control) {
-        return Err(invalid(field, format!("{s:?}"), "must not contain control characters"));
+        return Some("must not contain control characters".into());
     }
-    Ok(())
+    None
 }
 
 /// An event type name: 1 to 100 ASCII letters, digits or `_`.
@@ -184,8 +251,9 @@ pub(crate) fn spawn(
     limits: Limits,
     stats: Arc<Stats>,
 ) -> Result<watch::Receiver<Position>, LogError> {
-    let (next, last_hash) = recover_tail(&store)?;
-    let index = recover_index(&store, next)?;
+    let mark = index_mark(&store)?;
+    let (next, last_hash) = chain::check_tail(&store, mark)?;
+    let index = recover_index(&store, next, mark)?;
     let files = store.data_files()?;
     stats.indexed_through.store(index.through, Ordering::Release);
     let (head_tx, head_rx) = watch::channel(Position(next - 1));
@@ -253,14 +321,24 @@ impl PendingIndex {
         self.runs.get(stream).and_then(|l| l.last()).map(keys::Run::last_version)
     }
 
-    /// Moves every pending run into `batch`, one key per stream, with the
-    /// mark that the index is complete through `through`.
+    /// The stream's version as of `position` from the pending runs, if one
+    /// of them starts at or before it.
+    fn version_at(&self, stream: &str, position: u64) -> Option<u64> {
+        let runs = self.runs.get(stream)?;
+        runs.iter().rev().find(|r| r.first_position <= position).map(|r| r.version_at(position))
+    }
+
+    /// Moves every pending run into `batch`, one key per stream (or per
+    /// `MAX_RUNS_PER_KEY` runs, so no value grows towards sled's blob
+    /// threshold), with the mark that the index is complete through `through`.
     fn write(&mut self, batch: &mut WriteBatch, through: u64) {
         for (stream, runs) in std::mem::take(&mut self.runs) {
-            batch.insert(
-                &keys::stream_entry(&stream, runs[0].first_version),
-                &keys::encode_runs(&runs),
-            );
+            for chunk in runs.chunks(keys::MAX_RUNS_PER_KEY) {
+                batch.insert(
+                    &keys::stream_entry(&stream, chunk[0].first_version),
+                    &keys::encode_runs(chunk),
+                );
+            }
         }
         batch.insert(keys::INDEXED_THROUGH, &through.to_be_bytes());
         self.events = 0;
@@ -271,9 +349,13 @@ impl PendingIndex {
 /// Stream versions cached by the writer at most.
 const HEAD_CACHE: usize = 100_000;
 
+/// The checkpoint of one name a group writes (its last one) and the replies
+/// of every checkpoint of that name in the group.
+type GroupCheckpoint = (Position, Vec<u8>, Vec<Reply<()>>);
+
 /// A decided reply, sent only once the group it belongs to is durable.
 enum Pending {
-    Append(Reply<AppendOutcome>, Result<AppendOutcome, LogError>),
+    Append(Reply<MultiAppendOutcome>, Result<MultiAppendOutcome, LogError>),
     Unit(Reply<()>, Result<(), LogError>),
 }
 
@@ -341,16 +423,20 @@ impl Writer {
             let (job, stop) = self.apply_group(&mut inputs);
             shutdown = stop;
             let Some(job) = job else {
-                tracing::error!("log writer stopped after a write error");
+                // Its callers have the error; later ones get WriterStopped.
+                tracing::warn!("log writer stopped after a write error");
                 break;
             };
             if !syncer.sync(job) {
-                tracing::error!("log writer stopped after a failed sync");
+                tracing::warn!("log writer stopped after a failed sync");
                 break;
             }
         }
-        // Release the database before telling `close` it is done, so the
-        // folder can be reopened as soon as `close` returns.
+        // Fail every input still queued, at once (dropping them drops their
+        // reply senders), then release the database before telling `close`
+        // it is done, so the folder can be reopened as soon as `close`
+        // returns.
+        drop(rx);
         drop(syncer);
         drop(self);
         drop(shutdown);
@@ -369,10 +455,12 @@ impl Writer {
             self.heads.clear();
         }
         let mut heads = std::mem::take(&mut self.heads);
-        let mut commands: HashMap<String, AppendOutcome> = HashMap::new();
-        let mut checkpoints = Vec::new();
+        let mut commands: HashMap<String, (u64, u64)> = HashMap::new();
+        // The last checkpoint of each name in the group (it supersedes earlier ones).
+        let mut checkpoints: BTreeMap<String, GroupCheckpoint> = BTreeMap::new();
         let mut shutdown = None;
         let mut buf = Vec::with_capacity(256);
+        let group_first = self.next;
         for input in inputs.drain(..) {
             match input {
                 Input::Append(a, reply) => {
@@ -383,9 +471,10 @@ impl Writer {
                     let r = self.import(&records, &mut batch, &mut heads, &mut buf);
                     pending.push(Pending::Unit(reply, r));
                 }
-                Input::Checkpoint { name, value, reply } => {
-                    checkpoints.push((name, value));
-                    pending.push(Pending::Unit(reply, Ok(())));
+                Input::Checkpoint { name, position, state, reply } => {
+                    let entry = checkpoints.entry(name).or_default();
+                    (entry.0, entry.1) = (position, state);
+                    entry.2.push(reply);
                 }
                 Input::Shutdown(s) => shutdown = Some(s),
             }
@@ -397,19 +486,38 @@ impl Writer {
             self.index.write(&mut batch, self.next - 1);
             self.write_index = false;
         }
+        if self.next > group_first {
+            batch.insert(keys::HEAD, &encode_head(self.next - 1, &self.last_hash, group_first));
+        }
+        // A checkpoint whose batch cannot be built (its old chunks unreadable)
+        // fails alone; only a failed write stops the writer.
+        let mut checkpoint_batches = Vec::with_capacity(checkpoints.len());
+        for (name, (position, state, replies)) in checkpoints {
+            let result = match checkpoint::batch(&self.store, &name, position, &state) {
+                Ok(b) => {
+                    checkpoint_batches.push(b);
+                    Ok(())
+                }
+                Err(e) => Err(storage_text(&e)),
+            };
+            for reply in replies {
+                let r = result.clone().map_err(LogError::Storage);
+                pending.push(Pending::Unit(reply, r));
+            }
+        }
         let written = (|| {
             if !batch.is_empty() {
                 self.store.apply(batch)?;
             }
-            for (name, value) in &checkpoints {
-                self.store.put_checkpoint(name, value)?;
+            for b in checkpoint_batches {
+                self.store.apply_checkpoints(b)?;
             }
             Ok::<(), LogError>(())
         })();
         if let Err(e) = written {
             // Nothing of this group is acknowledged; the state of a half-applied
             // sled is not trusted, so the writer stops.
-            let msg = e.to_string();
+            let msg = storage_text(&e);
             for p in pending {
                 p.send(Some(&msg));
             }
@@ -419,82 +527,104 @@ impl Writer {
         (Some(job), shutdown)
     }
 
-    /// Checks one append against the state including earlier appends of the
-    /// same group, and adds its writes to the batch.
+    /// Checks one append (every part's expected version) against the state
+    /// including earlier appends of the same group, and adds its writes to
+    /// the batch: all of them or none.
     fn decide(
         &mut self,
         a: &PreparedAppend,
         batch: &mut WriteBatch,
         heads: &mut HashMap<String, u64>,
-        commands: &mut HashMap<String, AppendOutcome>,
+        commands: &mut HashMap<String, (u64, u64)>,
         buf: &mut Vec<u8>,
-    ) -> Result<AppendOutcome, LogError> {
+    ) -> Result<MultiAppendOutcome, LogError> {
         if let Some(cid) = &a.command_id {
-            if let Some(o) = commands.get(cid) {
-                return Ok(*o);
-            }
-            if let Some(v) = self.store.get(&keys::command(cid))? {
-                return decode_outcome(&v).ok_or_else(|| LogError::Corrupt {
-                    position: 0,
-                    reason: format!("outcome of command {cid:?} is malformed"),
+            let seen = match commands.get(cid) {
+                Some(&fl) => Some(fl),
+                None => match self.store.get(&keys::command(cid))? {
+                    Some(v) => Some(decode_outcome(&v).ok_or_else(|| LogError::Corrupt {
+                        position: 0,
+                        reason: format!("outcome of command {cid:?} is malformed"),
+                    })?),
+                    None => None,
+                },
+            };
+            if let Some((first, last)) = seen {
+                // The first outcome's versions, derived from the log: each
+                // part's stream as of the first outcome's last position.
+                let versions = a
+                    .parts
+                    .iter()
+                    .map(|p| self.version_at(&p.stream, last).map(Version))
+                    .collect::<Result<Vec<_>, _>>()?;
+                return Ok(MultiAppendOutcome::Appended {
+                    first: Position(first),
+                    last: Position(last),
+                    versions,
                 });
             }
         }
-        let current = match heads.get(&a.stream) {
-            Some(v) => *v,
-            None => self.stored_version(&a.stream)?,
-        };
-        let ok = match a.expected {
-            ExpectedVersion::Any => true,
-            ExpectedVersion::NoStream => current == 0,
-            ExpectedVersion::Exact(v) => current == v.0,
-        };
-        if !ok {
-            return Ok(AppendOutcome::Conflict { expected: a.expected, actual: Version(current) });
-        }
-        let first = self.next;
-        let mut version = current;
-        for e in &a.events {
-            version += 1;
-            let prev = self.last_hash;
-            let r = EventRef {
-                position: Position(self.next),
-                stream: &a.stream,
-                version: Version(version),
-                event_id: e.event_id,
-                type_name: &e.type_name,
-                type_version: e.type_version,
-                recorded_at_micros: a.recorded_at_micros,
-                command_id: a.command_id.as_deref(),
-                payload: &e.payload,
-                hash: &prev,
+        // Every condition first: nothing is written unless all hold. The
+        // versions looked up are cached (the writer is their only writer).
+        for p in &a.parts {
+            let current = match heads.get(&p.stream) {
+                Some(v) => *v,
+                None => {
+                    let v = self.stored_version(&p.stream)?;
+                    heads.insert(p.stream.clone(), v);
+                    v
+                }
             };
-            self.push_record(&r, batch, buf);
-        }
-        let run = keys::Run {
-            first_version: current + 1,
-            first_position: first,
-            count: a.events.len() as u64,
-        };
-        self.index.note(&a.stream, run);
-        // Most appends go to a stream already cached: update it in place
-        // rather than allocate a key per append.
-        match heads.get_mut(&a.stream) {
-            Some(v) => *v = version,
-            None => {
-                heads.insert(a.stream.clone(), version);
+            let ok = match p.expected {
+                ExpectedVersion::Any => true,
+                ExpectedVersion::NoStream => current == 0,
+                ExpectedVersion::Exact(v) => current == v.0,
+            };
+            if !ok {
+                return Ok(MultiAppendOutcome::Conflict {
+                    stream: p.stream.clone(),
+                    expected: p.expected,
+                    actual: Version(current),
+                });
             }
         }
-        let outcome = AppendOutcome::Appended {
-            first: Position(first),
-            last: Position(self.next - 1),
-            version: Version(version),
-        };
-        if let Some(cid) = &a.command_id {
-            batch.insert(&keys::command(cid), &encode_outcome(&outcome));
-            commands.insert(cid.clone(), outcome);
+        let first = self.next;
+        let mut versions = Vec::with_capacity(a.parts.len());
+        for p in &a.parts {
+            let head = heads.get_mut(&p.stream).expect("every part's stream was cached above");
+            let current = *head;
+            let part_first = self.next;
+            for (i, e) in (1..).zip(&p.events) {
+                let prev = self.last_hash;
+                let r = EventRef {
+                    position: Position(self.next),
+                    stream: &p.stream,
+                    version: Version(current + i),
+                    event_id: e.event_id,
+                    type_name: &e.type_name,
+                    type_version: e.type_version,
+                    recorded_at_micros: a.recorded_at_micros,
+                    command_id: a.command_id.as_deref(),
+                    payload: &e.payload,
+                    hash: &prev,
+                };
+                push_record(&mut self.next, &mut self.last_hash, &r, batch, buf);
+            }
+            let count = p.events.len() as u64;
+            *head = current + count;
+            versions.push(Version(current + count));
+            if count > 0 {
+                let run =
+                    keys::Run { first_version: current + 1, first_position: part_first, count };
+                self.index.note(&p.stream, run);
+            }
         }
-        Ok(outcome)
+        let last = self.next - 1;
+        if let Some(cid) = &a.command_id {
+            batch.insert(&keys::command(cid), &encode_outcome(first, last));
+            commands.insert(cid.clone(), (first, last));
+        }
+        Ok(MultiAppendOutcome::Appended { first: Position(first), last: Position(last), versions })
     }
 
     /// Writes imported records as they are, after checking that each one is
@@ -511,32 +641,29 @@ impl Writer {
         let mut command_start: Option<(&str, u64)> = None;
         for rec in records {
             let prev = self.last_hash;
-            let r = rec.as_ref(&prev);
+            let r = rec.as_event(&prev);
             let fail = |reason: String| LogError::Corrupt { position: rec.position, reason };
             if rec.position != self.next {
                 let (n, s) = (self.next, rec.position);
                 (self.next, self.last_hash) = (start_next, start_hash);
                 return Err(fail(format!("import expected position {n}, got {s}")));
             }
-            self.push_record(&r, &mut staged, buf);
+            push_record(&mut self.next, &mut self.last_hash, &r, &mut staged, buf);
             if self.last_hash != rec.hash {
                 (self.next, self.last_hash) = (start_next, start_hash);
                 return Err(fail("imported hash does not match the rebuilt chain".into()));
             }
-            // An append's events are contiguous and share its command id; the
-            // command's outcome spans them (the caller never splits one).
+            // An append's events (over all its streams) are contiguous and
+            // share its command id, which no other append has; the command's
+            // outcome spans them (the caller never splits one). Its versions
+            // are derived from the log when the command is seen again.
             if let Some(cid) = &rec.command_id {
                 let first = match command_start {
                     Some((c, f)) if c == cid => f,
                     _ => rec.position,
                 };
                 command_start = Some((cid, first));
-                let o = AppendOutcome::Appended {
-                    first: Position(first),
-                    last: Position(rec.position),
-                    version: Version(rec.version),
-                };
-                staged.insert(&keys::command(cid), &encode_outcome(&o));
+                staged.insert(&keys::command(cid), &encode_outcome(first, rec.position));
             } else {
                 command_start = None;
             }
@@ -553,16 +680,23 @@ impl Writer {
         Ok(())
     }
 
-    /// Encodes `r` (whose `hash` is the previous link), chains it, and adds
-    /// the record to the batch (the caller adds the stream index run).
-    fn push_record(&mut self, r: &EventRef<'_>, batch: &mut WriteBatch, buf: &mut Vec<u8>) {
-        buf.clear();
-        record::encode(r, buf);
-        let h = chain::link(&self.last_hash, buf);
-        buf.extend_from_slice(&h);
-        batch.insert(&keys::event(self.next), buf);
-        self.last_hash = h;
-        self.next += 1;
+    /// The version of `stream` as of `position` (inclusive): from the
+    /// pending runs, else the written ones (walked back from the newest).
+    fn version_at(&self, stream: &str, position: u64) -> Result<u64, LogError> {
+        if let Some(v) = self.index.version_at(stream, position) {
+            return Ok(v);
+        }
+        for kv in self.store.range(keys::stream_entries(stream, 1, u64::MAX)).rev() {
+            let (k, v) = kv?;
+            let runs = keys::decode_runs(&k, &v).ok_or_else(|| LogError::Corrupt {
+                position: 0,
+                reason: format!("index of stream {stream:?} is malformed"),
+            })?;
+            if let Some(r) = runs.iter().rev().find(|r| r.first_position <= position) {
+                return Ok(r.version_at(position));
+            }
+        }
+        Ok(0)
     }
 
     /// A stream's version from its last index run, pending or written (on a
@@ -581,6 +715,25 @@ impl Writer {
                 }),
         }
     }
+}
+
+/// Encodes `r` (whose `hash` is the previous link), chains it, adds the
+/// record to the batch at position `*next` (the caller adds the stream index
+/// run) and moves `next` and `last_hash` on.
+fn push_record(
+    next: &mut u64,
+    last_hash: &mut [u8; 32],
+    r: &EventRef<'_>,
+    batch: &mut WriteBatch,
+    buf: &mut Vec<u8>,
+) {
+    buf.clear();
+    record::encode(r, buf);
+    let h = chain::link(last_hash, buf);
+    buf.extend_from_slice(&h);
+    batch.insert(&keys::event(*next), buf);
+    *last_hash = h;
+    *next += 1;
 }
 
 /// The durable half of a commit: makes applied groups durable, then replies.
@@ -629,7 +782,7 @@ impl Syncer {
     /// the durable head, then sends the group's replies. False if it failed.
     fn sync(&self, job: SyncJob) -> bool {
         let durable = self.store.make_durable(&self.files);
-        let failure = durable.as_ref().err().map(ToString::to_string);
+        let failure = durable.as_ref().err().map(storage_text);
         if failure.is_none() {
             self.stats.commits.fetch_add(1, Ordering::Relaxed);
             // The head first: a reader that sees the new index mark also
@@ -644,33 +797,26 @@ impl Syncer {
     }
 }
 
-/// Finds the next position and the last hash from the last stored record.
-fn recover_tail(store: &Store) -> Result<(u64, [u8; 32]), LogError> {
-    let Some((k, v)) = store.last_in(keys::events(0, u64::MAX))? else {
-        return Ok((1, chain::GENESIS));
-    };
-    let pos = keys::position_of(&k).ok_or_else(|| LogError::Corrupt {
-        position: 0,
-        reason: "last event key is malformed".into(),
-    })?;
-    let (e, _) =
-        record::decode(&v).map_err(|reason| LogError::Corrupt { position: pos, reason })?;
-    Ok((pos + 1, *e.hash))
+/// The position through which the stream index is written, if the mark is
+/// there (a log without it predates the lazy index).
+fn index_mark(store: &Store) -> Result<Option<u64>, LogError> {
+    match store.get(keys::INDEXED_THROUGH)? {
+        None => Ok(None),
+        Some(v) => keys::u64_value(&v).map(Some).ok_or_else(|| LogError::Corrupt {
+            position: 0,
+            reason: "the stream index mark is malformed".into(),
+        }),
+    }
 }
 
 /// The stream index not yet written when the log was last closed (or
 /// crashed): the runs of every event after the written mark, rebuilt from the
 /// events. A log with events and no mark predates the lazy index and has
 /// every run written; a new log gets its mark at once.
-fn recover_index(store: &Store, next: u64) -> Result<PendingIndex, LogError> {
+fn recover_index(store: &Store, next: u64, mark: Option<u64>) -> Result<PendingIndex, LogError> {
     let mut index = PendingIndex { runs: BTreeMap::new(), events: 0, through: 0 };
-    match store.get(keys::INDEXED_THROUGH)? {
-        Some(v) => {
-            index.through = keys::u64_value(&v).ok_or_else(|| LogError::Corrupt {
-                position: 0,
-                reason: "the stream index mark is malformed".into(),
-            })?;
-        }
+    match mark {
+        Some(through) => index.through = through,
         None if next > 1 => index.through = next - 1,
         None => store.put_durable(keys::INDEXED_THROUGH, &0u64.to_be_bytes())?,
     }
@@ -685,22 +831,47 @@ fn recover_index(store: &Store, next: u64) -> Result<PendingIndex, LogError> {
     Ok(index)
 }
 
-fn encode_outcome(o: &AppendOutcome) -> [u8; 24] {
-    let mut b = [0u8; 24];
-    if let AppendOutcome::Appended { first, last, version } = o {
-        b[..8].copy_from_slice(&first.0.to_be_bytes());
-        b[8..16].copy_from_slice(&last.0.to_be_bytes());
-        b[16..].copy_from_slice(&version.0.to_be_bytes());
-    }
+/// A command's stored outcome: the positions it wrote.
+fn encode_outcome(first: u64, last: u64) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&first.to_be_bytes());
+    b[8..].copy_from_slice(&last.to_be_bytes());
     b
 }
 
-fn decode_outcome(b: &[u8]) -> Option<AppendOutcome> {
-    Some(AppendOutcome::Appended {
-        first: Position(keys::u64_value(b.get(..8)?)?),
-        last: Position(keys::u64_value(b.get(8..16)?)?),
-        version: Version(keys::u64_value(b.get(16..24)?)?),
-    })
+/// (first, last) of a stored outcome: 16 bytes, or the 24 of older logs
+/// (which add the single stream's version; it is derived again instead).
+pub(crate) fn decode_outcome(b: &[u8]) -> Option<(u64, u64)> {
+    if b.len() != 16 && b.len() != 24 {
+        return None;
+    }
+    Some((keys::u64_value(&b[..8])?, keys::u64_value(&b[8..16])?))
+}
+
+/// The `mhead` mark: the group's head position and hash, and its first position.
+fn encode_head(head: u64, hash: &[u8; 32], group_first: u64) -> [u8; 48] {
+    let mut b = [0u8; 48];
+    b[..8].copy_from_slice(&head.to_be_bytes());
+    b[8..40].copy_from_slice(hash);
+    b[40..].copy_from_slice(&group_first.to_be_bytes());
+    b
+}
+
+/// (head, hash, group first) of the `mhead` mark.
+pub(crate) fn decode_head(b: &[u8]) -> Option<(u64, [u8; 32], u64)> {
+    if b.len() != 48 {
+        return None;
+    }
+    Some((keys::u64_value(&b[..8])?, b[8..40].try_into().ok()?, keys::u64_value(&b[40..])?))
+}
+
+/// The text of a `Storage` error (without its "storage error:" prefix,
+/// which the reply adds back), or the whole message of another error.
+fn storage_text(e: &LogError) -> String {
+    match e {
+        LogError::Storage(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 fn invalid(field: &str, value: impl std::fmt::Display, reason: &str) -> LogError {

@@ -62,3 +62,13 @@ pub fn all(log: &EventLog) -> Vec<bridges_engine::log::RecordedEvent> {
 }
 
 pub mod domain;
+
+/// Rounds of a crash test: `BRIDGES_CRASH_ROUNDS` when set (ask for 200 or
+/// more for a long run), else 40 under `CI` or `BRIDGES_SLOW`, else 8.
+pub fn crash_rounds() -> u64 {
+    if let Some(n) = std::env::var("BRIDGES_CRASH_ROUNDS").ok().and_then(|s| s.parse().ok()) {
+        return n;
+    }
+    let slow = std::env::var_os("CI").is_some() || std::env::var_os("BRIDGES_SLOW").is_some();
+    if slow { 40 } else { 8 }
+}
