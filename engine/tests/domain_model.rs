@@ -2127,7 +2127,9 @@ async fn run_sequence(ops: Vec<Op>) {
             Op::Reopen(false) => e.reopen_without_checkpoint().await,
             _ => {}
         }
-        let today = now.date_naive();
+        // The domain's day is London's (a UTC evening in summer is the next
+        // day there).
+        let today = now.with_timezone(&chrono_tz::Europe::London).date_naive();
         let Some(c) = command(op, &m, today, step) else {
             trail.push(format!("{step}: {op:?}"));
             continue;

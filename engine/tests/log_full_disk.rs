@@ -259,7 +259,7 @@ async fn after_the_first_failed_write_every_append_fails_at_once() {
         errors.push(e);
     }
     assert!(
-        errors.iter().all(|e| matches!(e, LogError::Storage(_) | LogError::WriterStopped)),
+        errors.iter().all(|e| matches!(e, LogError::Storage(_) | LogError::WriterStopped { .. })),
         "{errors:?}"
     );
     assert!(errors.iter().any(|e| matches!(e, LogError::Storage(_))), "{errors:?}");
@@ -267,9 +267,9 @@ async fn after_the_first_failed_write_every_append_fails_at_once() {
     // Later appends and checkpoints: an error at once, nothing written.
     let started = Instant::now();
     let later = log.append(common::request("later", ExpectedVersion::Any, &[1])).await;
-    assert!(matches!(later, Err(LogError::WriterStopped)), "{later:?}");
+    assert!(matches!(later, Err(LogError::WriterStopped { .. })), "{later:?}");
     let cp = log.put_checkpoint("x", Position(0), vec![1; 10]).await;
-    assert!(matches!(cp, Err(LogError::WriterStopped)), "{cp:?}");
+    assert!(matches!(cp, Err(LogError::WriterStopped { .. })), "{cp:?}");
     assert!(started.elapsed() < Duration::from_secs(1));
     assert_eq!(log.head(), head);
     // Closing and dropping do not wait on the failed database either.

@@ -71,12 +71,32 @@ fn variables_that_are_not_configuration_are_accepted_and_the_environment_exits_1
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let env = [("BRIDGES_SLOW", "1"), ("BRIDGES_CRASH_SEED", "7"), ("BRIDGES_USER", "broker-1")];
+    let register = [
+        "school",
+        "register",
+        "100001",
+        "--name",
+        "Cherry Lane Primary",
+        "--phase",
+        "primary",
+        "--easting",
+        "507000",
+        "--northing",
+        "182000",
+    ];
+    let out = bridges(&data, &env, &register);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = bridges(&data, &env, &["log", "verify"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: "));
 
     // A data folder that is a file cannot be opened: the environment's fault.
     let file = dir.path().join("a-file");
     std::fs::write(&file, "not a folder").expect("write");
+    let out = bridges(&file, &[], &["school", "list"]);
+    one_line_error(&out, 1, &["a-file", "Not a directory"]);
+    // `log` commands never create a log: a folder with none is the
+    // argument's fault.
     let out = bridges(&file, &[], &["log", "export"]);
-    one_line_error(&out, 1, &["a-file"]);
+    one_line_error(&out, 2, &["a-file", "no event log"]);
 }

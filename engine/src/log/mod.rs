@@ -224,12 +224,17 @@ pub enum LogError {
     #[error("storage error: {0}")]
     Storage(String),
     #[error(
-        "the log writer has stopped after an earlier write error; nothing more is written until the log is reopened"
+        "the log writer has stopped after an earlier write error ({cause}); nothing more is written until the log is reopened"
     )]
-    WriterStopped,
+    WriterStopped { cause: String },
 }
 
 impl LogError {
+    fn writer_stopped(stats: &writer::Stats) -> LogError {
+        let cause = stats.stopped.get().cloned().unwrap_or_else(|| "the writer has closed".into());
+        LogError::WriterStopped { cause }
+    }
+
     /// Whether the error is the caller's input or arguments (exit 2), as
     /// opposed to the environment or damaged data (exit 1).
     pub fn is_bad_input(&self) -> bool {
@@ -412,7 +417,7 @@ impl EventLog {
         let (reply, rx) = oneshot::channel();
         let _waiting = writer::InFlight::new(&self.inner.stats);
         self.send(writer::Input::Append(prepared, reply)).await?;
-        rx.await.map_err(|_| LogError::WriterStopped)?
+        rx.await.map_err(|_| self.stopped())?
     }
 
     /// The durable head: the position of the last acknowledged event (0 when empty).
@@ -449,7 +454,7 @@ impl EventLog {
         let (reply, rx) = oneshot::channel();
         let input = writer::Input::Checkpoint { name: name.to_owned(), position, state, reply };
         self.send(input).await?;
-        rx.await.map_err(|_| LogError::WriterStopped)?
+        rx.await.map_err(|_| self.stopped())?
     }
 
     /// The last checkpoint stored under `name`; `BadCheckpoint` (naming
@@ -529,7 +534,12 @@ impl EventLog {
     }
 
     async fn send(&self, input: writer::Input) -> Result<(), LogError> {
-        self.inner.tx.send(input).await.map_err(|_| LogError::WriterStopped)
+        self.inner.tx.send(input).await.map_err(|_| self.stopped())
+    }
+
+    /// `WriterStopped`, with the error that stopped the writer.
+    pub(crate) fn stopped(&self) -> LogError {
+        LogError::writer_stopped(&self.inner.stats)
     }
 
     pub(crate) fn store(&self) -> &store::Store {

@@ -177,7 +177,7 @@ impl EventLog {
     async fn send_import(&self, records: Vec<PreparedRecord>) -> Result<(), LogError> {
         let (reply, rx) = oneshot::channel();
         self.send(writer::Input::Import(records, reply)).await?;
-        rx.await.map_err(|_| LogError::WriterStopped)?
+        rx.await.map_err(|_| self.stopped())?
     }
 }
 

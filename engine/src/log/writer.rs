@@ -258,8 +258,16 @@ pub(crate) fn spawn(
     stats.indexed_through.store(index.through, Ordering::Release);
     let (head_tx, head_rx) = watch::channel(Position(next - 1));
     let syncer = Syncer { store: store.clone(), files, head: head_tx, stats };
-    let w =
-        Writer { store, next, last_hash, limits, heads: HashMap::new(), index, write_index: false };
+    let w = Writer {
+        store,
+        next,
+        last_hash,
+        limits,
+        heads: HashMap::new(),
+        index,
+        write_index: false,
+        failure: None,
+    };
     std::thread::Builder::new()
         .name("bridges-log-writer".into())
         .spawn(move || w.run(rx, syncer))?;
@@ -279,6 +287,8 @@ struct Writer {
     index: PendingIndex,
     /// Write the pending index with the next group whatever its size (after an import).
     write_index: bool,
+    /// The error of the write that stopped the writer.
+    failure: Option<String>,
 }
 
 /// The writer's limits (see `LogConfig`).
@@ -423,8 +433,11 @@ impl Writer {
             let (job, stop) = self.apply_group(&mut inputs);
             shutdown = stop;
             let Some(job) = job else {
-                // Its callers have the error; later ones get WriterStopped.
-                tracing::warn!("log writer stopped after a write error");
+                // Its callers have the error; later ones get WriterStopped
+                // with it.
+                let failure = self.failure.take().unwrap_or_else(|| "a write failed".into());
+                tracing::warn!("log writer stopped after a write error: {failure}");
+                let _ = syncer.stats.stopped.set(failure);
                 break;
             };
             if !syncer.sync(job) {
@@ -521,6 +534,7 @@ impl Writer {
             for p in pending {
                 p.send(Some(&msg));
             }
+            self.failure = Some(msg);
             return (None, shutdown);
         }
         let job = SyncJob { pending, head: self.next - 1, indexed_through: self.index.through };
@@ -754,6 +768,9 @@ pub(crate) struct Stats {
     /// Durable position through which the stream index is written; readers
     /// scan the events after it.
     pub(crate) indexed_through: AtomicU64,
+    /// The write or sync error that stopped the writer, for every later
+    /// caller's `WriterStopped`.
+    pub(crate) stopped: std::sync::OnceLock<String>,
 }
 
 /// Counts one waiting append for as long as it lives (also if the caller
@@ -783,6 +800,9 @@ impl Syncer {
     fn sync(&self, job: SyncJob) -> bool {
         let durable = self.store.make_durable(&self.files);
         let failure = durable.as_ref().err().map(storage_text);
+        if let Some(f) = &failure {
+            let _ = self.stats.stopped.set(f.clone());
+        }
         if failure.is_none() {
             self.stats.commits.fetch_add(1, Ordering::Relaxed);
             // The head first: a reader that sees the new index mark also
