@@ -97,7 +97,7 @@ pub fn run_report(state: &State, run: &RunId) -> String {
             out,
             "{:<18} {:<24} [{}] {}",
             u.request,
-            format!("{:?}", u.reason).to_lowercase(),
+            crate::views::word(&u.reason),
             days.join(" "),
             u.detail
         );

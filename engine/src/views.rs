@@ -1098,7 +1098,7 @@ pub fn time(t: DateTime<Utc>) -> String {
 }
 
 /// A serde word (`la`, `former_employer`) for an enum that has no `as_str`.
-fn word<T: serde::Serialize>(t: &T) -> String {
+pub(crate) fn word<T: serde::Serialize>(t: &T) -> String {
     match serde_json::to_value(t) {
         Ok(Value::String(s)) => s,
         _ => "?".to_owned(),

@@ -115,15 +115,16 @@ pub async fn run(
 /// A document to write at the end of the run, into a temporary file made in
 /// its folder before the run starts (so a folder that is missing or not
 /// writable is refused before anything is recorded), renamed into place once
-/// written (so a failed run leaves the file that was there).
-struct Output {
+/// written (so a failed run leaves the file that was there). `bridges match`
+/// writes its documents the same way.
+pub(super) struct Output {
     flag: &'static str,
     path: PathBuf,
     file: NamedTempFile,
 }
 
 impl Output {
-    fn prepare(flag: &'static str, path: PathBuf) -> Result<Output, CliError> {
+    pub(super) fn prepare(flag: &'static str, path: PathBuf) -> Result<Output, CliError> {
         let refuse =
             |why: String| CliError::bad_input(format!("{flag} = {}: {why}", path.display()));
         if path.is_dir() {
@@ -147,7 +148,7 @@ impl Output {
         Ok(Output { flag, path, file })
     }
 
-    fn write(mut self, document: &impl serde::Serialize) -> Result<(), CliError> {
+    pub(super) fn write(mut self, document: &impl serde::Serialize) -> Result<(), CliError> {
         let fail = |why: String| {
             CliError::environment(format!("{} = {}: {why}", self.flag, self.path.display()))
         };
