@@ -25,8 +25,11 @@ pub fn run_report(state: &State, run: &RunId) -> String {
     };
     let _ = writeln!(
         out,
-        "Run {run}: status {}, {} proposals, {} unmet requests, solved in {:.2} s",
-        done.status, done.proposals, done.unmet, done.seconds
+        "Run {run}: status {}, {}, {}, solved in {:.2} s",
+        done.status,
+        counted(done.proposals, "proposal", "proposals"),
+        counted(done.unmet, "unmet request", "unmet requests"),
+        done.seconds
     );
     if !done.tiers.is_empty() {
         let _ = writeln!(out, "\nCoverage by tier (days)      tier 1   tier 2   tier 3   tier 4");
@@ -130,4 +133,9 @@ pub fn money(pence: u64) -> String {
 
 fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
+}
+
+/// `1 proposal`, `3 proposals`.
+fn counted(n: u32, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

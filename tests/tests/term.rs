@@ -214,7 +214,11 @@ impl Term {
         assert!(report.contains(&format!("Run {run}: status optimal")), "{report}");
         let proposed = self.proposed_by(at, run);
         assert!(
-            report.contains(&format!("status optimal, {} proposals", proposed.len())),
+            report.contains(&format!(
+                "status optimal, {} proposal{}",
+                proposed.len(),
+                if proposed.len() == 1 { "" } else { "s" }
+            )),
             "{report}"
         );
         Run { report, problem, plan, proposed }

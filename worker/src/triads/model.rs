@@ -130,14 +130,19 @@ pub fn run(built: Built, limits: Limits, start: Option<&[f64]>) -> Result<Option
     }
     // One thread: plans must not depend on thread timing.
     model.set_option("threads", 1);
+    // The start before the time limit: HiGHS checks a start as it takes it,
+    // under the limit then set, and a short limit on a loaded machine made
+    // that check end in `Error`. A start it refuses is only a start lost.
+    if let Some(values) = start.filter(|v| v.len() == columns)
+        && let Err(e) = model.try_set_solution(Some(values), None, None, None)
+    {
+        tracing::debug!("HiGHS did not take the start ({e:?}); solving without it");
+    }
     if let Some(t) = limits.time_limit {
         model.set_option("time_limit", t.max(0.01));
     }
     if let Some(g) = limits.mip_rel_gap {
         model.set_option("mip_rel_gap", g.max(0.0));
-    }
-    if let Some(values) = start.filter(|v| v.len() == columns) {
-        model.try_set_solution(Some(values), None, None, None).map_err(|e| format!("{e:?}"))?;
     }
     let solved = model.try_solve().map_err(|e| format!("HiGHS: {e:?}"))?;
     let status = solved.status();
