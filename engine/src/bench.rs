@@ -9,6 +9,10 @@
 //! here asserts them (timings vary with the machine and its load).
 //!
 //! It works in `DIR/bench-log` (created, and removed afterwards unless `--keep`).
+//! `bridges bench engine` (commands through the handler, recommend, match)
+//! is in `engine`.
+
+pub mod engine;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -17,6 +17,7 @@ pub mod log;
 pub mod matching;
 pub mod planning;
 pub mod projection;
+pub mod recommend;
 pub mod render;
 pub mod rules;
 pub mod views;

@@ -2,7 +2,10 @@
 //! proposals, cut the planning snapshot, solve it in process (the worker's
 //! solving API in `spawn_blocking`), solve the greedy broker-by-hand baseline
 //! beside it, and record the plan through `handle` (which keeps what still
-//! holds). The distributed path sends the same problem over NATS instead.
+//! holds), timing each stage. The distributed path sends the same problem
+//! over NATS instead.
+
+use std::time::{Duration, Instant};
 
 use bridges_schemas::Problem;
 use bridges_schemas::brokerage::{BrokeragePlan, BrokerageProblem};
@@ -43,6 +46,22 @@ pub struct MatchOutcome {
     pub recorded: Outcome,
     /// Proposals expired before the snapshot.
     pub expired: u64,
+    /// Where the run's time went.
+    pub timings: MatchTimings,
+}
+
+/// Wall-clock time of a run's stages.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MatchTimings {
+    /// Recording the expiry of overdue proposals.
+    pub expire: Duration,
+    /// Cutting the snapshot, and the problem's document and hash.
+    pub snapshot: Duration,
+    /// The solve, then the greedy baseline.
+    pub solve: Duration,
+    pub greedy: Duration,
+    /// Recording the plan through `handle`.
+    pub record: Duration,
 }
 
 /// Why a run stopped.
@@ -67,27 +86,36 @@ pub async fn run(
     {
         return Ok(None);
     }
+    let mut timings = MatchTimings::default();
+    let started = Instant::now();
     let expired = engine.expire_overdue(request.at).await?;
+    timings.expire = started.elapsed();
+    let started = Instant::now();
     let as_of = engine.position().await;
     let snapshot = engine.read(|s| planning::snapshot(s, engine.rules(), request.at)).await?;
     let problem = snapshot.problem;
     let document = serde_json::to_vec(&Problem::Brokerage(problem.clone()))
         .map_err(|e| MatchError::Snapshot(e.to_string()))?;
     let sha = sha256_hex(&document);
-    let (plan, greedy) = {
+    timings.snapshot = started.elapsed();
+    let (plan, greedy, solve, greedy_time) = {
         let problem = problem.clone();
         let sha = sha.clone();
         let options = request.options;
         tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
             let plan = bridges_worker::brokerage::solve(&problem, &sha, &options)
                 .map_err(|e| e.to_string())?;
+            let solve = started.elapsed();
+            let started = Instant::now();
             let greedy = bridges_worker::brokerage::greedy(&problem).map_err(|e| e.to_string())?;
-            Ok::<_, String>((plan, greedy))
+            Ok::<_, String>((plan, greedy, solve, started.elapsed()))
         })
         .await
         .map_err(|e| MatchError::Solve(e.to_string()))?
         .map_err(MatchError::Solve)?
     };
+    (timings.solve, timings.greedy) = (solve, greedy_time);
     let run =
         request.run.clone().unwrap_or_else(|| RunId(format!("{}-{}", request.label, &sha[..12])));
     let envelope = CommandEnvelope {
@@ -105,7 +133,9 @@ pub async fn run(
             requested: snapshot.requested,
         })),
     };
+    let started = Instant::now();
     let recorded = engine.handle(&envelope).await?;
+    timings.record = started.elapsed();
     Ok(Some(MatchOutcome {
         run,
         as_of,
@@ -116,5 +146,6 @@ pub async fn run(
         requested: snapshot.requested,
         recorded,
         expired,
+        timings,
     }))
 }

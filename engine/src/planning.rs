@@ -18,7 +18,7 @@ use bridges_schemas::brokerage::{
     School, SupportRequest,
 };
 use bridges_schemas::vocab::{ConflictTarget, TierChoice};
-use bridges_schemas::{Period, PractitionerId, RequestId, Urn};
+use bridges_schemas::{NeedArea, Period, PractitionerId, RequestId, Urn};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::state::{Practitioner, RequestStatus};
@@ -88,11 +88,15 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
             }
         }
     }
+    // Summed once: a practitioner's pinned days are asked for per period.
+    let mut pinned: BTreeMap<(&PractitionerId, &Period), f64> = BTreeMap::new();
+    for ((_, p), days) in &pins {
+        for (period, d) in days {
+            *pinned.entry((*p, period)).or_default() += d;
+        }
+    }
     let pinned_of = |p: &PractitionerId, period: &Period| -> f64 {
-        pins.iter()
-            .filter(|((_, q), _)| *q == p)
-            .map(|(_, days)| days.get(period).copied().unwrap_or(0.0))
-            .sum()
+        pinned.get(&(p, period)).copied().unwrap_or(0.0)
     };
 
     // Those who no longer take work are in the problem only for their pins,
@@ -163,6 +167,7 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
     practitioners.sort_by(|a, b| a.id.cmp(&b.id));
     let in_problem: BTreeSet<&PractitionerId> = active.keys().copied().collect();
 
+    let siblings = siblings(state);
     let mut requested = [0u32; 4];
     let requests: Vec<SupportRequest> = open_requests
         .iter()
@@ -183,7 +188,8 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
                 designations: r.designations.clone(),
                 priority: i64::from(tier),
                 days,
-                previous_practitioner: previous(state, &r.id).filter(|p| in_problem.contains(p)),
+                previous_practitioner: previous(state, &siblings, &r.id)
+                    .filter(|p| in_problem.contains(p)),
             }
         })
         .collect();
@@ -300,10 +306,28 @@ pub fn tier_of(state: &State, tier: TierChoice, urn: Urn) -> u8 {
     })
 }
 
+/// The requests of each school and need, for [`previous`].
+pub type Siblings<'a> = BTreeMap<(Urn, &'a NeedArea), Vec<&'a RequestId>>;
+
+/// Every request by its school and need (made once per snapshot: looking
+/// through all requests for each one was 25 million comparisons, most of
+/// a snapshot's time, at 5,000 requests).
+pub fn siblings(state: &State) -> Siblings<'_> {
+    let mut out: Siblings<'_> = BTreeMap::new();
+    for r in state.requests.values() {
+        out.entry((r.urn, &r.need)).or_default().push(&r.id);
+    }
+    out
+}
+
 /// Who should keep working with the request's school: the practitioner of
 /// its latest accepted assignment, else of the latest accepted assignment on
-/// an earlier request of the same school and need.
-pub fn previous(state: &State, request: &RequestId) -> Option<PractitionerId> {
+/// an earlier request of the same school and need (`siblings` of the state).
+pub fn previous(
+    state: &State,
+    siblings: &Siblings<'_>,
+    request: &RequestId,
+) -> Option<PractitionerId> {
     let r = state.requests.get(request)?;
     let latest = |it: &mut dyn Iterator<Item = &crate::domain::state::Assignment>| {
         it.filter(|a| a.is_committed())
@@ -311,11 +335,12 @@ pub fn previous(state: &State, request: &RequestId) -> Option<PractitionerId> {
             .map(|a| a.practitioner.clone())
     };
     latest(&mut state.assignments_of(request)).or_else(|| {
-        let mut earlier = state
-            .requests
-            .values()
-            .filter(|o| o.id != r.id && o.urn == r.urn && o.need == r.need)
-            .flat_map(|o| state.assignments_of(&o.id));
+        let mut earlier = siblings
+            .get(&(r.urn, &r.need))
+            .into_iter()
+            .flatten()
+            .filter(|o| **o != &r.id)
+            .flat_map(|o| state.assignments_of(o));
         latest(&mut earlier)
     })
 }

@@ -2,10 +2,12 @@
 //! recorded (the run's events in the state, not the solver's plan), so a run
 //! shown again reads the same: the proposals by school, the unmet requests
 //! with their reasons and what would meet them, and coverage by tier against
-//! the greedy broker-by-hand baseline. Pure text; no I/O.
+//! the greedy broker-by-hand baseline; and `request recommend`'s table of
+//! who could take one request. Pure text; no I/O.
 
 use std::fmt::Write as _;
 
+use bridges_schemas::brokerage::Recommendation;
 use bridges_schemas::vocab::RunId;
 
 use crate::domain::State;
@@ -133,6 +135,62 @@ pub fn money(pence: u64) -> String {
 
 fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
+}
+
+/// `request recommend`: the request, its candidates best first (days they
+/// would take and days free per half-term, cost, distance, continuity),
+/// then everyone who cannot take it with the reason.
+pub fn recommendation(state: &State, rec: &Recommendation) -> String {
+    let mut out = String::new();
+    let about = state.requests.get(&rec.request).map(|r| {
+        let school = state.schools.get(&r.urn).map_or(String::new(), |s| format!(" {}", s.name));
+        format!(" ({} at {}{school})", r.need, r.urn)
+    });
+    let _ = writeln!(
+        out,
+        "Request {}{}: {} could take it, {} cannot",
+        rec.request,
+        about.unwrap_or_default(),
+        rec.candidates.len(),
+        rec.unavailable.len()
+    );
+    let _ = writeln!(
+        out,
+        "\n{:>4}  {:<14} {:<20} {:>4} {:>10} {:>7}  {:<10} {:<28} free by half-term",
+        "rank", "practitioner", "title", "days", "cost", "km", "continuity", "days by half-term"
+    );
+    let by = |days: &bridges_schemas::brokerage::PlanDays| {
+        days.iter().map(|(k, d)| format!("{k}:{d}")).collect::<Vec<_>>().join(" ")
+    };
+    for c in &rec.candidates {
+        let days: u32 = c.days.values().sum();
+        let _ = writeln!(
+            out,
+            "{:>4}  {:<14} {:<20} {:>4} {:>10} {:>7.1}  {:<10} {:<28} {}",
+            c.rank,
+            c.practitioner,
+            truncate(c.designation.as_str(), 20),
+            days,
+            money((c.cost * 100.0).round() as u64),
+            c.distance_km,
+            if c.continuity { "yes" } else { "" },
+            by(&c.days),
+            by(&c.free)
+        );
+    }
+    if rec.candidates.is_empty() {
+        let _ = writeln!(out, "  (nobody can take it now)");
+    }
+    let _ = writeln!(out, "\nCannot take it");
+    let _ = writeln!(out, "{:<14} {:<20} why", "practitioner", "reason");
+    for u in &rec.unavailable {
+        let reason = match serde_json::to_value(u.reason) {
+            Ok(serde_json::Value::String(s)) => s,
+            _ => format!("{:?}", u.reason),
+        };
+        let _ = writeln!(out, "{:<14} {:<20} {}", u.practitioner, reason, u.detail);
+    }
+    out
 }
 
 /// `1 proposal`, `3 proposals`.

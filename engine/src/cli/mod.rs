@@ -1,7 +1,7 @@
 //! The `bridges` command line, noun then verb: `school|practitioner|request|
 //! assignment|partnership <verb>` (one file each), the whole LA's `match`
 //! and `submit FILE|-`, `import gias|inspections|practitioners|requests`, `weekly` (the main
-//! job), `log verify|export|import` (in `log.rs`), `bench log`. Each arm opens the log in `--data DIR` and
+//! job), `log verify|export|import` (in `log.rs`), `bench log|engine`. Each arm opens the log in `--data DIR` and
 //! calls the library; a domain command goes through a `session::Session`
 //! (the engine, `--as`, `--at`, `--id`). A rejection exits 2, an
 //! environment error 1; errors become `anyhow` only here, and leave as one
@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use bridges_worker::common::InvalidProblem;
+use bridges_worker::common::{InvalidProblem, SolveOptions};
 use clap::{Parser, Subcommand};
 
 use crate::bench;
@@ -82,7 +82,7 @@ pub enum Command {
         #[command(subcommand)]
         what: practitioner::PractitionerCommand,
     },
-    /// Support requests: raise, amend, withdraw, close, show, list.
+    /// Support requests: raise, amend, withdraw, close, show, list, recommend.
     #[command(after_help = "Example: bridges request list --unmet")]
     Request {
         #[command(subcommand)]
@@ -138,6 +138,12 @@ pub enum Command {
 pub enum BenchCommand {
     /// Durable append throughput and latency, replay speed, memory and disk use.
     Log(bench::LogBenchOptions),
+    /// Commands through the handler against raw appends, request recommend
+    /// latency and a matching run, on a generated partnership.
+    #[command(
+        after_help = "Examples:\n  bridges bench engine\n  bridges bench engine --schools 200 --practitioners 50 --requests 500 --at 2026-09-14"
+    )]
+    Engine(bench::engine::EngineBenchOptions),
 }
 
 /// What is at fault when a command fails, which gives its exit code.
@@ -295,6 +301,16 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         Command::Log { what } => log::run(what, &log_config()).await,
         Command::Bench { what: BenchCommand::Log(opts) } => {
             bench::run_log_bench(&data, &opts).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { what: BenchCommand::Engine(opts) } => {
+            let options = SolveOptions {
+                time_limit: Some(opts.time_limit.unwrap_or(config.solver.time_limit_seconds)),
+                mip_gap: Some(config.solver.mip_gap).filter(|g| *g > 0.0),
+            };
+            let at = acting.at.unwrap_or_else(chrono::Utc::now);
+            let rules = crate::rules::rules(&config);
+            bench::engine::run_engine_bench(&data, &rules, options, at, &opts).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -1,10 +1,10 @@
-//! `bridges request raise|amend|withdraw|close|show|list`: flags to a
-//! request command, handled by the engine; `show` and `list` read the state
-//! and the streams of the request and its assignments (`crate::views`,
-//! which also holds the match clock behind `list --late`). No rule lives
-//! here.
-//!
-//! (`request recommend` waits for the worker's `brokerage::recommend`.)
+//! `bridges request raise|amend|withdraw|close|show|list|recommend`: flags
+//! to a request command, handled by the engine; `show` and `list` read the
+//! state and the streams of the request and its assignments (`crate::views`,
+//! which also holds the match clock behind `list --late`); `recommend` reads
+//! who could take it now (`crate::recommend`, printed by
+//! `render::recommendation`, or as the `Recommendation` document with
+//! `--json`). No rule lives here.
 
 use std::process::ExitCode;
 
@@ -17,6 +17,8 @@ use clap::Subcommand;
 
 use super::parse;
 use super::session::{Session, refuse, unknown};
+use crate::recommend::{self, RecommendError};
+use crate::render;
 use crate::views::{self, RequestFilter};
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +70,17 @@ pub enum RequestCommand {
         /// Only open requests whose match clock is late.
         #[arg(long)]
         late: bool,
+    },
+    /// Who could take an open request now, ranked as a matching run would
+    /// choose for it alone, and why each other practitioner cannot. Records nothing.
+    #[command(
+        after_help = "Examples:\n  bridges request recommend req-9\n  bridges request recommend req-9 --json"
+    )]
+    Recommend {
+        request: String,
+        /// Print the Recommendation document (schemas/json/recommendation.schema.json).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -189,6 +202,32 @@ pub async fn run(what: RequestCommand, session: &Session) -> anyhow::Result<Exit
             let rows = session.engine().read(|s| views::request_rows(s, rules, at, filter)).await?;
             print!("{}", views::request_list(&rows));
             return Ok(ExitCode::SUCCESS);
+        }
+        RequestCommand::Recommend { request, json } => {
+            let id = RequestId(request);
+            let (rules, at) = (session.engine().rules(), session.at());
+            let text = session
+                .engine()
+                .read(|s| {
+                    recommend::recommend(s, rules, &id, at).map(|r| match json {
+                        true => serde_json::to_string_pretty(&r.recommendation)
+                            .map(|mut t| {
+                                t.push('\n');
+                                t
+                            })
+                            .expect("a recommendation serializes"),
+                        false => render::recommendation(s, &r.recommendation),
+                    })
+                })
+                .await?;
+            return Ok(match text {
+                Ok(t) => {
+                    print!("{t}");
+                    ExitCode::SUCCESS
+                }
+                Err(RecommendError::Refused(r)) => refuse(&r),
+                Err(e) => return Err(e.into()),
+            });
         }
     };
     session.execute(command).await

@@ -1,0 +1,41 @@
+//! `bridges bench engine` at a tiny size, so that it cannot rot: every
+//! phase runs (the partnership built through the imports, handle against
+//! raw appends one at a time and concurrently, recommend before and after
+//! the run, the run itself) and what it counts holds together. No timing
+//! is asserted: benchmarks never run in CI at their size.
+
+use bridges_engine::bench::engine::{EngineBenchOptions, run_engine_bench};
+use bridges_engine::config::Config;
+use bridges_worker::common::SolveOptions;
+use chrono::{DateTime, Utc};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_bench_runs_every_phase_at_a_tiny_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = bridges_engine::rules::rules(&Config::load(None).expect("the default config"));
+    let at: DateTime<Utc> = "2026-09-14T09:00:00Z".parse().expect("a time");
+    let options = EngineBenchOptions {
+        schools: 40,
+        practitioners: 12,
+        requests: 30,
+        submitters: 4,
+        recommend_samples: 8,
+        time_limit: None,
+        keep: false,
+    };
+    let solve = SolveOptions { time_limit: Some(10.0), mip_gap: None };
+    let report = run_engine_bench(dir.path(), &rules, solve, at, &options).await.expect("bench");
+
+    assert!(report.schools > 30 && report.practitioners == 12, "{report:?}");
+    assert_eq!(report.requests, 30);
+    assert!(report.built_events > (report.schools + 12 + 30) as u64);
+    assert_eq!(report.throughput.len(), 2);
+    for (t, submitters) in report.throughput.iter().zip([1, 4]) {
+        assert_eq!((t.submitters, t.commands, t.events), (submitters, 30, 30), "{t:?}");
+    }
+    assert_eq!(report.recommend.len(), 2);
+    assert_eq!(report.recommend[0].samples.len(), 8);
+    assert!(report.recommend[0].candidates > 0, "{report:?}");
+    assert!(report.matched.applied && report.matched.proposals > 0, "{:?}", report.matched);
+    assert!(!dir.path().join("bench-engine").exists(), "removed without --keep");
+}
