@@ -39,6 +39,11 @@ pub struct Prepared<'a> {
     pub pairs_of_request: Vec<Range<usize>>,
     /// Lexicographic weights of the tiers (see [`tier_weights`]).
     pub weights: [f64; 4],
+    /// Listed conflicts by (practitioner, URN) and exclusions by (request,
+    /// practitioner), indexed once: `screen` is called for every request
+    /// and practitioner when unmet requests are explained.
+    pub conflicts: BTreeMap<(usize, u32), ()>,
+    pub excluded: BTreeSet<(usize, usize)>,
 }
 
 /// A request x practitioner pair that may carry days.
@@ -130,6 +135,8 @@ impl<'a> Prepared<'a> {
             pairs,
             pairs_of_request: ranges,
             weights: self.weights,
+            conflicts: self.conflicts.clone(),
+            excluded: self.excluded.clone(),
         }
     }
 
@@ -209,6 +216,18 @@ pub fn prepare(problem: &BrokerageProblem) -> Prepared<'_> {
         }
     }
 
+    let conflicts: BTreeMap<(usize, u32), ()> = problem
+        .conflicts
+        .iter()
+        .filter_map(|c| prac_of.get(c.practitioner.as_str()).map(|&p| ((p, c.urn.0), ())))
+        .collect();
+    let excluded: BTreeSet<(usize, usize)> = problem
+        .exclusions
+        .iter()
+        .filter_map(|x| {
+            Some((*req_of.get(x.request.as_str())?, *prac_of.get(x.practitioner.as_str())?))
+        })
+        .collect();
     let mut prep = Prepared {
         problem,
         demand,
@@ -222,26 +241,16 @@ pub fn prepare(problem: &BrokerageProblem) -> Prepared<'_> {
         pairs: Vec::new(),
         pairs_of_request: Vec::new(),
         weights: [1.0; 4],
+        conflicts,
+        excluded,
     };
-    let conflicts: BTreeMap<(usize, u32), ()> = problem
-        .conflicts
-        .iter()
-        .filter_map(|c| prac_of.get(c.practitioner.as_str()).map(|&p| ((p, c.urn.0), ())))
-        .collect();
-    let excluded: BTreeSet<(usize, usize)> = problem
-        .exclusions
-        .iter()
-        .filter_map(|x| {
-            Some((*req_of.get(x.request.as_str())?, *prac_of.get(x.practitioner.as_str())?))
-        })
-        .collect();
     let mut pairs = Vec::new();
     let mut ranges = Vec::with_capacity(problem.requests.len());
     for r in 0..problem.requests.len() {
         let start = pairs.len();
         for p in 0..problem.practitioners.len() {
             let pinned = prep.pins.get(&(r, p)).cloned();
-            let screen = screen_with(&prep, &conflicts, excluded.contains(&(r, p)), r, p);
+            let screen = screen(&prep, r, p);
             let useful = (0..t_count).any(|t| prep.demand[r][t] > 0 && prep.capacity[p][t] > 0);
             match (screen, pinned) {
                 (_, Some(pinned)) => pairs.push(Pair {
@@ -263,18 +272,6 @@ pub fn prepare(problem: &BrokerageProblem) -> Prepared<'_> {
     prep.pairs_of_request = ranges;
     prep.weights = tier_weights(prep.tier_demand());
     prep
-}
-
-/// Where practitioner `p` stands for request `r` under rules 3 to 5 and 9.
-pub fn screen(prep: &Prepared<'_>, r: usize, p: usize) -> Screen {
-    let pr = &prep.problem.practitioners[p];
-    let req = &prep.problem.requests[r];
-    let listed = prep.problem.conflicts.iter().any(|c| c.practitioner == pr.id && c.urn == req.urn);
-    let conflicts: BTreeMap<(usize, u32), ()> =
-        if listed { BTreeMap::from([((p, req.urn.0), ())]) } else { BTreeMap::new() };
-    let excluded =
-        prep.problem.exclusions.iter().any(|x| x.request == req.id && x.practitioner == pr.id);
-    screen_with(prep, &conflicts, excluded, r, p)
 }
 
 /// The connected component of each request: requests are joined through the
@@ -328,17 +325,11 @@ fn pair_km(prep: &Prepared<'_>, r: usize, p: usize) -> f64 {
     distance_km(a.easting, a.northing, b.easting, b.northing)
 }
 
-/// The screen of one pair; `excluded` says whether it is listed in
-/// `exclusions`. Eligibility comes first (an excluded practitioner who is
+/// Where practitioner `p` stands for request `r` under rules 3 to 5 and 9.
+/// Eligibility comes first (an excluded practitioner who is
 /// not eligible anyway is `Ineligible`), then the exclusion, then conflicts
 /// and distance.
-fn screen_with(
-    prep: &Prepared<'_>,
-    conflicts: &BTreeMap<(usize, u32), ()>,
-    excluded: bool,
-    r: usize,
-    p: usize,
-) -> Screen {
+pub fn screen(prep: &Prepared<'_>, r: usize, p: usize) -> Screen {
     let problem = prep.problem;
     let req = &problem.requests[r];
     let pr = &problem.practitioners[p];
@@ -350,13 +341,13 @@ fn screen_with(
     {
         return Screen::Ineligible;
     }
-    if excluded {
+    if prep.excluded.contains(&(r, p)) {
         return Screen::Excluded;
     }
     if home.urn == school.urn {
         return Screen::HomeSchool;
     }
-    if conflicts.contains_key(&(p, req.urn.0)) {
+    if prep.conflicts.contains_key(&(p, req.urn.0)) {
         return Screen::Listed;
     }
     if problem.policy.same_trust == SameTrust::Forbid

@@ -31,6 +31,8 @@ struct Context<'a, 'p> {
     used_total: Vec<u32>,
     assigned: Vec<Vec<u32>>,
     spent: f64,
+    /// The pairs of each practitioner (indices into `prep.pairs`).
+    pairs_of_practitioner: Vec<Vec<usize>>,
 }
 
 struct Finding {
@@ -46,7 +48,9 @@ impl<'a, 'p> Context<'a, 'p> {
         let mut used_total = vec![0u32; prep.capacity.len()];
         let mut assigned = vec![vec![0u32; t_count]; prep.demand.len()];
         let mut spent = 0.0;
+        let mut pairs_of_practitioner = vec![Vec::new(); prep.capacity.len()];
         for (i, pair) in prep.pairs.iter().enumerate() {
+            pairs_of_practitioner[pair.p].push(i);
             for (t, &d) in days[i].iter().enumerate() {
                 used[pair.p][t] += d;
                 used_total[pair.p] += d;
@@ -54,7 +58,7 @@ impl<'a, 'p> Context<'a, 'p> {
                 spent += f64::from(d) * prep.problem.practitioners[pair.p].day_rate;
             }
         }
-        Self { prep, days, used, used_total, assigned, spent }
+        Self { prep, days, used, used_total, assigned, spent, pairs_of_practitioner }
     }
 
     fn explain_request(&self, r: usize) -> Option<Unmet> {
@@ -302,12 +306,9 @@ impl<'a, 'p> Context<'a, 'p> {
         let prep = self.prep;
         let cands: BTreeSet<usize> = candidates.iter().map(|&(p, _)| p).collect();
         let mut takers = BTreeSet::new();
-        for (i, pair) in prep.pairs.iter().enumerate() {
-            if pair.r != r
-                && cands.contains(&pair.p)
-                && self.days[i][t] > 0
-                && prep.tier[pair.r] <= prep.tier[r]
-            {
+        for &i in cands.iter().flat_map(|&p| &self.pairs_of_practitioner[p]) {
+            let pair = &prep.pairs[i];
+            if pair.r != r && self.days[i][t] > 0 && prep.tier[pair.r] <= prep.tier[r] {
                 takers.insert(prep.problem.requests[pair.r].id.0.clone());
             }
         }
