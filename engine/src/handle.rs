@@ -23,13 +23,15 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Instant;
 
+use bridges_schemas::RequestId;
 use bridges_schemas::commands::{
     Command, CommandEnvelope, DiscardRun, ExpireAssignment, Rejection, RejectionCode,
 };
 use bridges_schemas::events::{DomainEvent, EventMeta};
 use bridges_schemas::vocab::{AssignmentId, SYSTEM_USER, UserId, is_subject_token};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 use tokio::sync::RwLock;
 use uuid::Uuid;
@@ -40,7 +42,9 @@ use crate::log::{
     EventLog, ExpectedVersion, LogError, MAX_EVENTS_PER_APPEND, MultiAppendOutcome,
     MultiAppendRequest, NewEvent, Position, StreamAppend, Version,
 };
+use crate::planning::{self, Snapshot};
 use crate::projection::{Projection, Projector};
+use crate::recommend::{RecommendError, Recommended};
 
 /// Namespace of event ids: UUID v5 of the command id and the event's index,
 /// so a command's events have the same ids however often it is retried.
@@ -101,6 +105,11 @@ pub struct Engine {
     /// appends touch different new streams, so expected versions alone
     /// would let two of them decide on the same state.
     held_days: tokio::sync::Mutex<()>,
+    /// The planning snapshot last cut, with the position and London day it
+    /// was cut at (a snapshot depends on nothing else): `recommend` asks
+    /// for it once per request, and a broker asks many times between two
+    /// events.
+    snapshot: std::sync::Mutex<Option<(Position, NaiveDate, Arc<Snapshot>)>>,
 }
 
 struct Inner {
@@ -127,6 +136,7 @@ impl Engine {
             keys: Arc::new(keys),
             inner: RwLock::new(Inner { state, position, since_checkpoint: 0 }),
             held_days: tokio::sync::Mutex::new(()),
+            snapshot: std::sync::Mutex::new(None),
         };
         engine.catch_up().await?;
         engine.recover().await?;
@@ -150,6 +160,34 @@ impl Engine {
         self.catch_up().await?;
         let inner = self.inner.read().await;
         Ok(f(&inner.state))
+    }
+
+    /// Who could take `request` at `at` (`recommend::rank`), on the
+    /// planning snapshot of the current state, cut again only when the log
+    /// has moved or the London day has changed since the last one.
+    pub async fn recommend(
+        &self,
+        request: &RequestId,
+        at: DateTime<Utc>,
+    ) -> Result<Result<Recommended, RecommendError>, HandleError> {
+        self.catch_up().await?;
+        let inner = self.inner.read().await;
+        let today = crate::domain::calendar::london_date(at);
+        let started = Instant::now();
+        let snapshot = {
+            let mut cache = self.snapshot.lock().expect("the snapshot cache is never poisoned");
+            match &*cache {
+                Some((position, day, s)) if *position == inner.position && *day == today => {
+                    s.clone()
+                }
+                _ => {
+                    let s = Arc::new(planning::snapshot(&inner.state, &self.rules, at));
+                    *cache = Some((inner.position, today, s.clone()));
+                    s
+                }
+            }
+        };
+        Ok(crate::recommend::rank(&inner.state, &snapshot, request, started.elapsed()))
     }
 
     /// Whether the state rebuilt from the log's first event equals the live one.

@@ -99,6 +99,15 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
         pinned.get(&(p, period)).copied().unwrap_or(0.0)
     };
 
+    // Days accepted per practitioner and half-term (`State::accepted_days`
+    // of every pair, in one pass over the assignments).
+    let mut accepted: BTreeMap<(&PractitionerId, &Period), u32> = BTreeMap::new();
+    for a in state.assignments.values().filter(|a| a.is_committed()) {
+        for (period, d) in &a.days {
+            *accepted.entry((&a.practitioner, period)).or_default() += d;
+        }
+    }
+
     // Those who no longer take work are in the problem only for their pins,
     // with exactly the pinned days as capacity.
     let pin_only: Vec<ProblemPractitioner> = pins
@@ -144,7 +153,7 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
                 let ended: u32 = cal
                     .year(year.as_ref().expect("a yearly maximum has a year"))
                     .filter(|h| h.last < today)
-                    .map(|h| state.accepted_days(&p.id, &h.label))
+                    .map(|h| accepted.get(&(&p.id, &h.label)).copied().unwrap_or(0))
                     .sum();
                 let elsewhere: u32 =
                     held_elsewhere.iter().filter(|((q, _), _)| *q == &p.id).map(|(_, d)| d).sum();

@@ -21,7 +21,7 @@ use bridges_worker::common::InvalidProblem;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{Rules, State};
-use crate::planning;
+use crate::planning::{self, Snapshot};
 
 /// A recommendation and what it took: cutting the snapshot, then ranking.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,18 +44,28 @@ pub enum RecommendError {
     Snapshot(#[from] InvalidProblem),
 }
 
-/// Who could take `request` at `at`.
+/// Who could take `request` at `at`, on a snapshot cut for it.
 pub fn recommend(
     state: &State,
     rules: &Rules,
     request: &RequestId,
     at: DateTime<Utc>,
 ) -> Result<Recommended, RecommendError> {
-    let r = crate::domain::request::open(state, request).map_err(RecommendError::Refused)?;
-    let school_open = state.schools.get(&r.urn).is_some_and(|s| s.is_open());
     let started = Instant::now();
     let snapshot = planning::snapshot(state, rules, at);
-    let cut = started.elapsed();
+    rank(state, &snapshot, request, started.elapsed())
+}
+
+/// Who could take `request` in `snapshot` (the state's planning snapshot,
+/// which `cut` took to get).
+pub fn rank(
+    state: &State,
+    snapshot: &Snapshot,
+    request: &RequestId,
+    cut: Duration,
+) -> Result<Recommended, RecommendError> {
+    let r = crate::domain::request::open(state, request).map_err(RecommendError::Refused)?;
+    let school_open = state.schools.get(&r.urn).is_some_and(|s| s.is_open());
     if !snapshot.problem.requests.iter().any(|x| &x.id == request) {
         let (code, reason) = match school_open {
             false => (RejectionCode::SchoolClosed, format!("its school {} is closed", r.urn)),

@@ -33,7 +33,10 @@ async fn the_engine_bench_runs_every_phase_at_a_tiny_size() {
     for (t, submitters) in report.throughput.iter().zip([1, 4]) {
         assert_eq!((t.submitters, t.commands, t.events), (submitters, 30, 30), "{t:?}");
     }
-    assert_eq!(report.recommend.len(), 2);
+    // Before and after the run, each on its own snapshot and cached.
+    assert_eq!(report.recommend.len(), 4);
+    assert_eq!(report.recommend[1].samples.len(), 8);
+    assert_eq!(report.recommend[1].candidates, report.recommend[0].candidates);
     assert_eq!(report.recommend[0].samples.len(), 8);
     assert!(report.recommend[0].candidates > 0, "{report:?}");
     assert!(report.matched.applied && report.matched.proposals > 0, "{:?}", report.matched);

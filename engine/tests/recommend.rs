@@ -104,14 +104,26 @@ async fn handle(engine: &Engine, id: &str, command: Command) {
     assert!(matches!(outcome, Outcome::Applied { .. }), "{id}: {outcome:?}");
 }
 
+/// The recommendation through `Engine::recommend` (its snapshot cached per
+/// log position and day), checked against one on a snapshot cut for it.
 async fn recommended(engine: &Engine, request: &str) -> Recommendation {
     let rules = engine.rules();
-    engine
+    let fresh = engine
         .read(|s| recommend(s, rules, &rid(request), t(AT)))
         .await
         .expect("read")
         .unwrap_or_else(|e| panic!("{request}: {e}"))
-        .recommendation
+        .recommendation;
+    for _ in 0..2 {
+        let cached = engine
+            .recommend(&rid(request), t(AT))
+            .await
+            .expect("read")
+            .unwrap_or_else(|e| panic!("{request}: {e}"))
+            .recommendation;
+        assert_eq!(cached, fresh, "the engine's snapshot is the state's now");
+    }
+    fresh
 }
 
 /// Who the solver gives `request` in the snapshot at `AT` cut down to that

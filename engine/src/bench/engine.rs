@@ -207,7 +207,10 @@ pub async fn run_engine_bench(
 
     // 3. and 4. Recommend, the run, recommend again.
     let ids: Vec<RequestId> = workload.iter().map(|r| r.request.clone()).collect();
-    let mut latencies = vec![latency(&engine, rules, &ids, at, o.recommend_samples, "").await?];
+    let mut latencies = Vec::new();
+    for cached in [false, true] {
+        latencies.push(latency(&engine, rules, &ids, at, o.recommend_samples, cached, "").await?);
+    }
     let started = Instant::now();
     let outcome = matching::run(
         &engine,
@@ -247,17 +250,20 @@ pub async fn run_engine_bench(
         proposals: outcome.plan.assignments.len(),
         applied: matches!(outcome.recorded, Outcome::Applied { .. }),
     };
-    latencies.push(
-        latency(
-            &engine,
-            rules,
-            &ids,
-            at,
-            o.recommend_samples,
-            " after the run (its proposals are pins)",
-        )
-        .await?,
-    );
+    for cached in [false, true] {
+        latencies.push(
+            latency(
+                &engine,
+                rules,
+                &ids,
+                at,
+                o.recommend_samples,
+                cached,
+                " after the run (its proposals are pins)",
+            )
+            .await?,
+        );
+    }
     engine.close().await?;
     if !o.keep {
         std::fs::remove_dir_all(&root)?;
@@ -516,16 +522,24 @@ async fn copy(log: &EventLog, events: &[RecordedEvent]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `request recommend` as the CLI computes it, on up to `samples` of `ids`
-/// spread over them; prints p50, p99 and the parts' shares.
+/// `request recommend` on up to `samples` of `ids` spread over them: each
+/// on its own snapshot, as the one-shot CLI computes it, or (`cached`)
+/// through `Engine::recommend`, which cuts the snapshot once per log
+/// position and day, as a long-running engine answers a broker; prints
+/// p50, p99 and the parts' shares.
 async fn latency(
     engine: &Engine,
     rules: &Rules,
     ids: &[RequestId],
     at: DateTime<Utc>,
     samples: usize,
+    cached: bool,
     when: &str,
 ) -> anyhow::Result<Latency> {
+    let how = match cached {
+        false => " (each on its own snapshot, as the CLI)",
+        true => " (Engine::recommend: one snapshot per log position and day)",
+    };
     let step = ids.len().div_ceil(samples.max(1)).max(1);
     let mut out = Latency {
         samples: Vec::new(),
@@ -536,7 +550,11 @@ async fn latency(
     let mut refused = 0;
     for id in ids.iter().step_by(step).take(samples) {
         let started = Instant::now();
-        match engine.read(|s| recommend(s, rules, id, at)).await? {
+        let answer = match cached {
+            false => engine.read(|s| recommend(s, rules, id, at)).await?,
+            true => engine.recommend(id, at).await?,
+        };
+        match answer {
             Ok(r) => {
                 out.samples.push(started.elapsed());
                 out.snapshot += r.snapshot;
@@ -550,14 +568,16 @@ async fn latency(
     let mut sorted = out.samples.clone();
     sorted.sort_unstable();
     let Some(last) = sorted.len().checked_sub(1) else {
-        println!("request recommend{when}: no open request to recommend on ({refused} refused)");
+        println!(
+            "request recommend{when}{how}: no open request to recommend on ({refused} refused)"
+        );
         return Ok(out);
     };
     let pct = |p: f64| sorted[(last as f64 * p).round() as usize];
     let total: Duration = sorted.iter().sum();
     let share = |d: Duration| 100.0 * d.as_secs_f64() / total.as_secs_f64();
     println!(
-        "request recommend{when}, {} requests: p50 {:.1} ms, p99 {:.1} ms (goal p99 <= 20 ms: {}), max {:.1} ms; snapshot {:.0}% and recommend {:.0}% of the time; {:.1} candidates a request{}",
+        "request recommend{when}{how}, {} requests: p50 {:.1} ms, p99 {:.1} ms (goal p99 <= 20 ms: {}), max {:.1} ms; snapshot {:.0}% and recommend {:.0}% of the time; {:.1} candidates a request{}",
         sorted.len(),
         pct(0.5).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3,
