@@ -23,6 +23,7 @@ use bridges_schemas::{PractitionerId, RequestId, Urn};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
+use crate::domain::calendar::london_date;
 use crate::domain::state::{
     Assignment, AssignmentStatus, Practitioner, Request, RequestStatus, VisitStatus,
 };
@@ -88,10 +89,10 @@ pub fn match_clock(
     today: NaiveDate,
 ) -> Option<Clock> {
     let r = state.requests.get(request)?;
-    let matched = state.assignments_of(request).map(|a| a.proposed_at.date_naive()).min();
+    let matched = state.assignments_of(request).map(|a| london_date(a.proposed_at)).min();
     Some(clock(
         &rules.calendar,
-        r.raised_at.date_naive(),
+        london_date(r.raised_at),
         rules.service.match_within,
         matched,
         today,
@@ -154,7 +155,7 @@ pub fn request_rows(
     at: DateTime<Utc>,
     filter: RequestFilter,
 ) -> Vec<RequestRow> {
-    let today = at.date_naive();
+    let today = london_date(at);
     let planning: Vec<_> =
         rules.calendar.planning_half_terms(today).into_iter().map(|h| h.label.clone()).collect();
     state
@@ -246,7 +247,7 @@ pub fn request_show(
     }
     field(&mut out, "status", &request_status(r));
     field(&mut out, "raised", &format!("{} by {}", time(r.raised_at), r.raised_by));
-    if let Some(c) = match_clock(state, rules, id, at.date_naive()) {
+    if let Some(c) = match_clock(state, rules, id, london_date(at)) {
         field(&mut out, "match clock", &c.to_string());
     }
     if let Some(note) = &r.note {
@@ -311,7 +312,7 @@ pub fn school_show(state: &State, urn: Urn, history: &[HistoryEntry]) -> Option<
             "{} ({}, {}): {}",
             risk_word(r.tier),
             word(&r.source),
-            r.at.date_naive(),
+            london_date(r.at),
             r.reason
         ),
         None => "-".into(),

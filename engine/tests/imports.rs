@@ -445,6 +445,30 @@ async fn a_request_re_import_amends_only_what_changed_and_leaves_ended_half_term
     assert!(rejected(&report).contains(&(3, requests::URN)), "{}", report.render());
 }
 
+#[tokio::test]
+async fn an_import_reads_the_day_in_london_so_a_half_term_ended_at_midnight_there_is_left_alone() {
+    // Given the requests imported in September (r-4 asks for 2 days in Autumn 1)
+    let f = with_schools().await;
+    requests::import(&f.engine, REQUESTS.as_bytes(), &september()).await.expect("import");
+    let head = f.engine.log().head();
+    // When r-4's row changes Autumn 1 and Autumn 2 at 23:30 UTC on Friday
+    // 23 October, Autumn 1's last day: 00:30 on Saturday in London (summer
+    // time), so Autumn 1 has ended
+    let changed = REQUESTS.replace("r-4,102400,maths,2,1,", "r-4,102400,maths,3,2,");
+    let report = requests::import(&f.engine, changed.as_bytes(), &at("2026-10-23T23:30:00Z"))
+        .await
+        .expect("import");
+    // Then Autumn 1 is left alone (its 2 days kept, not 3) and Autumn 2's
+    // change is recorded, not the row refused for a half-term that has ended
+    assert!(rejected(&report).iter().all(|(row, _)| *row != 5), "{}", report.render());
+    let events = events_after(&f.engine, head);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].1, "RequestAmended");
+    let days: BTreeMap<String, u32> =
+        serde_json::from_value(events[0].2["days"].clone()).expect("days");
+    assert_eq!(days, BTreeMap::from([("2026-AU1".into(), 2), ("2026-AU2".into(), 2)]));
+}
+
 /// The shared data file, or `None` (with a note) when it is absent; under
 /// CI its absence fails the test.
 fn shared_gias() -> Option<std::path::PathBuf> {

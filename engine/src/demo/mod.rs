@@ -29,6 +29,7 @@ use chrono::{DateTime, Utc};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::domain::calendar::london_date;
 use crate::domain::{HalfTerm, Rules};
 use crate::imports::gias::GiasSchool;
 
@@ -79,7 +80,7 @@ pub fn generate(
     at: DateTime<Utc>,
     spec: &DemoSpec,
 ) -> DemoFiles {
-    let today = at.date_naive();
+    let today = london_date(at);
     let mut inspection_rows =
         vec![crate::imports::inspections::HEADERS.iter().map(|h| h.to_string()).collect()];
     let mut rng_i = rng(spec.seed, "inspections");
@@ -129,7 +130,7 @@ pub fn generate(
 /// RISE grants and £5,000 from trusts per hundred schools), and a 5%
 /// brokerage fee. None when the calendar has no year then.
 pub fn budget(rules: &Rules, at: DateTime<Utc>, schools: usize) -> Vec<Command> {
-    let Some(year) = rules.calendar.planning_year(at.date_naive()) else { return Vec::new() };
+    let Some(year) = rules.calendar.planning_year(london_date(at)) else { return Vec::new() };
     let per_hundred = |pounds: u64| pounds * 100 * schools.max(1) as u64 / 100;
     let mut out: Vec<Command> = [
         (FundingSource::LaCore, 65_000),
@@ -301,7 +302,7 @@ mod tests {
         assert_eq!(requests.len(), 80);
         let left: Vec<String> = rules
             .calendar
-            .planning_half_terms(when.date_naive())
+            .planning_half_terms(london_date(when))
             .iter()
             .map(|h| h.label.to_string())
             .collect();

@@ -7,8 +7,7 @@ use std::collections::BTreeSet;
 
 use bridges_schemas::Period;
 use bridges_schemas::vocab::AcademicYearId;
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
-use chrono_tz::Europe::London;
+use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 /// One half-term: its label (`2026-AU1`), year, first and last day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,8 +97,6 @@ impl Calendar {
     }
 }
 
-/// The date a moment falls on in England (Europe/London: the day turns at
-/// midnight on the borough's clocks, summer time or not).
-pub fn london_date(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&London).date_naive()
-}
+/// The date a moment falls on in England (one function for the config and
+/// the domain).
+pub use crate::config::calendar::london_date;

@@ -30,6 +30,7 @@ use super::{
     Table, cell_error, date, days_of, half_term_columns, list, period_of_field, phase_word, whole,
     word,
 };
+use crate::domain::calendar::london_date;
 use crate::domain::{Rules, State};
 use crate::handle::Engine;
 
@@ -72,7 +73,7 @@ pub async fn import(
         conflicts: table.column(CONFLICTS)?,
         half_terms: half_term_columns(&table, engine.rules())?,
     };
-    let today = options.at.date_naive();
+    let today = london_date(options.at);
     let importer =
         Importer { kind: Kind::Practitioners, key_column: ID, personal: &[NAME, EMAIL, PHONE] };
     importer

@@ -21,6 +21,7 @@ use super::{
     ImportError, ImportOptions, ImportReport, Importer, Kind, Planned, Row, RowError, RowPlan,
     Table, cell_error, days_of, half_term_columns, list, period_of_field, word,
 };
+use crate::domain::calendar::london_date;
 use crate::domain::{Rules, State};
 use crate::handle::Engine;
 
@@ -57,7 +58,7 @@ pub async fn import(
         purchase_order: table.column(PURCHASE_ORDER)?,
         half_terms: half_term_columns(&table, engine.rules())?,
     };
-    let today = options.at.date_naive();
+    let today = london_date(options.at);
     let importer = Importer { kind: Kind::Requests, key_column: ID, personal: &[] };
     importer
         .run(engine, &table, options, |state, rules, row| {
