@@ -48,6 +48,16 @@ pub enum ClockStatus {
     Open,
 }
 
+impl ClockStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockStatus::Met => "met",
+            ClockStatus::Late => "late",
+            ClockStatus::Open => "open",
+        }
+    }
+}
+
 /// A service-level clock: started on a day, due `within` working days later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Clock {

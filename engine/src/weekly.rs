@@ -352,26 +352,8 @@ pub fn render(outcome: &WeeklyOutcome, data_dir: &Path) -> String {
     text
 }
 
-/// What a request's "matched within" clock says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Clock {
-    /// A proposal came in time.
-    Met,
-    /// A proposal came after the deadline, or none and the deadline passed.
-    Late,
-    /// No proposal yet, and there is still time.
-    Open,
-}
-
-impl Clock {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Clock::Met => "met",
-            Clock::Late => "late",
-            Clock::Open => "open",
-        }
-    }
-}
+/// What a request's "matched within" clock says (the views' clock status).
+pub use crate::views::ClockStatus as Clock;
 
 /// One open request's match clock: raised, due (raised plus the service
 /// level's working days), first proposed, and what the clock says at `at`.
@@ -392,17 +374,16 @@ pub fn match_clocks(state: &State, rules: &Rules, at: DateTime<Utc>) -> Vec<Matc
         .requests
         .values()
         .filter(|r| r.status == RequestStatus::Open)
-        .map(|r| {
-            let raised = london_date(r.raised_at);
-            let due = rules.calendar.add_working_days(raised, rules.service.match_within);
-            let matched = state.assignments_of(&r.id).map(|a| london_date(a.proposed_at)).min();
-            let clock = match matched {
-                Some(m) if m <= due => Clock::Met,
-                Some(_) => Clock::Late,
-                None if today > due => Clock::Late,
-                None => Clock::Open,
-            };
-            MatchClock { request: r.id.clone(), urn: r.urn, raised, due, matched, clock }
+        .filter_map(|r| {
+            let c = crate::views::match_clock(state, rules, &r.id, today)?;
+            Some(MatchClock {
+                request: r.id.clone(),
+                urn: r.urn,
+                raised: c.started,
+                due: c.due,
+                matched: c.done,
+                clock: c.status,
+            })
         })
         .collect()
 }
