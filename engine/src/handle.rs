@@ -318,10 +318,15 @@ impl Engine {
         Ok((state, rejected))
     }
 
-    /// Writes a checkpoint of the state now (a shell calls it before closing).
+    /// Writes a checkpoint of the state now (a shell calls it before
+    /// closing), unless the last one is of this position: a read-only
+    /// command (`show`, `recommend`) writes nothing.
     pub async fn checkpoint(&self) -> Result<(), HandleError> {
         self.catch_up().await?;
         let mut inner = self.inner.write().await;
+        if inner.since_checkpoint == 0 {
+            return Ok(());
+        }
         Projector::<State>::save(&self.log, &inner.state, inner.position).await?;
         inner.since_checkpoint = 0;
         Ok(())

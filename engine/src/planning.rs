@@ -36,6 +36,30 @@ pub struct Snapshot {
 
 /// The problem a matching run at `at` solves.
 pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
+    cut(state, rules, at, None)
+}
+
+/// The part of [`snapshot`] that `request recommend` reads for `request`:
+/// every practitioner and every pin as in the whole snapshot (the days
+/// others hold are what is left of each practitioner), but of the requests
+/// only `request` and those holding pins (a pin names its request), of the
+/// conflicts and exclusions only those on `request`, and of the schools
+/// only those it names (and continuity only for `request`: the others are
+/// there for their pins). The worker's `recommend` on it gives the answer it
+/// gives on the whole snapshot; cutting it skips most of the requests and
+/// the expansion of every trust conflict. `requested` counts the requests
+/// in it.
+pub fn snapshot_for(
+    state: &State,
+    rules: &Rules,
+    at: DateTime<Utc>,
+    request: &RequestId,
+) -> Snapshot {
+    cut(state, rules, at, Some(request))
+}
+
+/// The whole snapshot, or with `only` the part of it for that request.
+fn cut(state: &State, rules: &Rules, at: DateTime<Utc>, only: Option<&RequestId>) -> Snapshot {
     let today = crate::domain::calendar::london_date(at);
     let cal = &rules.calendar;
     let half_terms: Vec<&HalfTerm> = cal.planning_half_terms(today);
@@ -48,14 +72,15 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
         .iter()
         .filter(|(_, p)| !p.withdrawn && !p.erased && state.schools.contains_key(&p.home_urn))
         .collect();
-    let open_requests: BTreeSet<&RequestId> = state
-        .requests
-        .values()
-        .filter(|r| r.status == RequestStatus::Open)
-        .filter(|r| state.schools.get(&r.urn).is_some_and(|s| s.is_open()))
-        .filter(|r| r.days.keys().any(|p| planned.contains(p)))
-        .map(|r| &r.id)
-        .collect();
+    // A request in the problem: open, its school open, days asked in a
+    // planned half-term (asked of one request at a time: a cut for one
+    // request looks up only those that hold days).
+    let planned_request = |r: &crate::domain::state::Request| {
+        r.status == RequestStatus::Open
+            && state.schools.get(&r.urn).is_some_and(|s| s.is_open())
+            && r.days.keys().any(|p| planned.contains(p))
+    };
+    let is_planned = |id: &RequestId| state.requests.get(id).is_some_and(|r| planned_request(r));
 
     // Pins: days held in planned half-terms, merged per pair, whoever holds
     // them (a practitioner who withdrew or was erased since keeps what they
@@ -74,7 +99,7 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
         }
         for (period, d) in &a.days {
             let Some(period) = planned.get(period).copied() else { continue };
-            if open_requests.contains(&a.request) {
+            if is_planned(&a.request) {
                 *pins
                     .entry((&a.request, &a.practitioner))
                     .or_default()
@@ -135,13 +160,16 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
             }
         })
         .collect();
+    // Working days left in each half-term (less each one's leave below).
+    let working: Vec<u32> =
+        half_terms.iter().map(|h| cal.working_days(h.first.max(today), h.last)).collect();
     let mut practitioners: Vec<ProblemPractitioner> = active
         .values()
         .map(|p| {
             let mut capacity = DaysByPeriod::new();
-            for h in &half_terms {
+            for (h, &all) in half_terms.iter().zip(&working) {
                 let declared = p.capacity.get(&h.label).copied().unwrap_or(0);
-                let free = working_days_free(cal, p, h, today);
+                let free = all.saturating_sub(days_on_leave(cal, p, h, today));
                 let elsewhere = held_elsewhere.get(&(&p.id, &h.label)).copied().unwrap_or(0);
                 let cap = f64::from(declared.min(free).saturating_sub(elsewhere))
                     .max(pinned_of(&p.id, &h.label));
@@ -176,11 +204,31 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
     practitioners.sort_by(|a, b| a.id.cmp(&b.id));
     let in_problem: BTreeSet<&PractitionerId> = active.keys().copied().collect();
 
-    let siblings = siblings(state);
+    // The requests in the problem; for one request, it and those holding
+    // pins, and the siblings of those alone.
+    let in_problem_requests: Vec<&crate::domain::state::Request> = match only {
+        None => state.requests.values().filter(|r| planned_request(r)).collect(),
+        Some(o) => {
+            let ids: BTreeSet<&RequestId> =
+                pins.keys().map(|(r, _)| *r).chain(std::iter::once(o)).collect();
+            ids.into_iter()
+                .filter_map(|id| state.requests.get(id))
+                .filter(|r| planned_request(r))
+                .collect()
+        }
+    };
+    // For one request, its continuity alone: the others are there for
+    // their pins.
+    let siblings = match only.and_then(|o| state.requests.get(o)) {
+        None => siblings(state),
+        Some(o) => {
+            let same = state.requests.values().filter(|r| r.urn == o.urn && r.need == o.need);
+            Siblings::from([((o.urn, &o.need), same.map(|r| &r.id).collect())])
+        }
+    };
     let mut requested = [0u32; 4];
-    let requests: Vec<SupportRequest> = open_requests
+    let requests: Vec<SupportRequest> = in_problem_requests
         .iter()
-        .filter_map(|id| state.requests.get(*id))
         .map(|r| {
             let tier = tier_of(state, r.tier, r.urn);
             let days: DaysByPeriod = r
@@ -197,12 +245,19 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
                 designations: r.designations.clone(),
                 priority: i64::from(tier),
                 days,
-                previous_practitioner: previous(state, &siblings, &r.id)
+                previous_practitioner: only
+                    .is_none_or(|o| o == &r.id)
+                    .then(|| previous(state, &siblings, &r.id))
+                    .flatten()
                     .filter(|p| in_problem.contains(p)),
             }
         })
         .collect();
 
+    // With `only`, the conflicts on its school (a trust's: when the school
+    // is the trust's).
+    let only_school =
+        only.and_then(|o| state.requests.get(o)).and_then(|r| state.schools.get(&r.urn));
     let mut conflicts = BTreeSet::new();
     for p in active.values() {
         for c in p.conflicts.values() {
@@ -215,12 +270,23 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
             if !overlaps {
                 continue;
             }
-            match &c.target {
-                ConflictTarget::School { urn } if state.schools.contains_key(urn) => {
+            match (&c.target, only_school) {
+                (ConflictTarget::School { urn }, Some(school)) => {
+                    if *urn == school.urn {
+                        conflicts.insert((p.id.clone(), *urn));
+                    }
+                }
+                (ConflictTarget::Trust { name }, Some(school)) => {
+                    if school.trust.as_deref() == Some(name.as_str()) {
+                        conflicts.insert((p.id.clone(), school.urn));
+                    }
+                }
+                _ if only.is_some() => {}
+                (ConflictTarget::School { urn }, None) if state.schools.contains_key(urn) => {
                     conflicts.insert((p.id.clone(), *urn));
                 }
-                ConflictTarget::School { .. } => {}
-                ConflictTarget::Trust { name } => {
+                (ConflictTarget::School { .. }, None) => {}
+                (ConflictTarget::Trust { name }, None) => {
                     for s in
                         state.schools.values().filter(|s| s.trust.as_deref() == Some(name.as_str()))
                     {
@@ -236,7 +302,7 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
     // pair is refused by the contract); the run's record drops new days
     // for a decliner.
     let mut exclusions = Vec::new();
-    for r in &requests {
+    for r in requests.iter().filter(|r| only.is_none_or(|o| o == &r.id)) {
         for p in state.declined_by(&r.id) {
             if in_problem.contains(&p) && !pins.contains_key(&(&r.id, &p)) {
                 exclusions.push((r.id.clone(), p));
@@ -275,11 +341,19 @@ pub fn snapshot(state: &State, rules: &Rules, at: DateTime<Utc>) -> Snapshot {
     let mut policy = rules.policy.clone();
     policy.budget = budget.or(policy.budget);
 
+    // With `only`, the schools the cut names.
+    let named: BTreeSet<Urn> = match only {
+        Some(_) => {
+            requests.iter().map(|r| r.urn).chain(practitioners.iter().map(|p| p.home_urn)).collect()
+        }
+        None => BTreeSet::new(),
+    };
     let problem = BrokerageProblem {
         periods,
         schools: state
             .schools
             .values()
+            .filter(|s| only.is_none() || named.contains(&s.urn))
             .map(|s| School {
                 urn: s.urn,
                 phase: s.phase,
@@ -354,18 +428,15 @@ pub fn previous(
     })
 }
 
-/// Working days of a half-term from `today` (or its start) to its end, less
-/// the practitioner's leave.
-fn working_days_free(cal: &Calendar, p: &Practitioner, h: &HalfTerm, today: NaiveDate) -> u32 {
+/// The practitioner's working days on leave in a half-term from `today`
+/// (or its start) to its end.
+fn days_on_leave(cal: &Calendar, p: &Practitioner, h: &HalfTerm, today: NaiveDate) -> u32 {
     let from = h.first.max(today);
-    let all = cal.working_days(from, h.last);
-    let on_leave: u32 = p
-        .leave
+    p.leave
         .iter()
         .map(|(a, b)| {
             let (a, b) = ((*a).max(from), (*b).min(h.last));
             cal.working_days(a, b)
         })
-        .sum();
-    all.saturating_sub(on_leave)
+        .sum()
 }

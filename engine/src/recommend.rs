@@ -44,7 +44,9 @@ pub enum RecommendError {
     Snapshot(#[from] InvalidProblem),
 }
 
-/// Who could take `request` at `at`, on a snapshot cut for it.
+/// Who could take `request` at `at`, on the part of the snapshot cut for
+/// it (`planning::snapshot_for`: the answer on the whole snapshot, for a
+/// third of the time).
 pub fn recommend(
     state: &State,
     rules: &Rules,
@@ -52,12 +54,12 @@ pub fn recommend(
     at: DateTime<Utc>,
 ) -> Result<Recommended, RecommendError> {
     let started = Instant::now();
-    let snapshot = planning::snapshot(state, rules, at);
+    let snapshot = planning::snapshot_for(state, rules, at, request);
     rank(state, &snapshot, request, started.elapsed())
 }
 
 /// Who could take `request` in `snapshot` (the state's planning snapshot,
-/// which `cut` took to get).
+/// whole or cut for the request, which `cut` took to get).
 pub fn rank(
     state: &State,
     snapshot: &Snapshot,

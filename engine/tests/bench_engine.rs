@@ -22,6 +22,7 @@ async fn the_engine_bench_runs_every_phase_at_a_tiny_size() {
         recommend_samples: 8,
         time_limit: None,
         keep: false,
+        no_throughput: false,
     };
     let solve = SolveOptions { time_limit: Some(10.0), mip_gap: None };
     let report = run_engine_bench(dir.path(), &rules, solve, at, &options).await.expect("bench");
@@ -39,6 +40,11 @@ async fn the_engine_bench_runs_every_phase_at_a_tiny_size() {
     assert_eq!(report.recommend[1].candidates, report.recommend[0].candidates);
     assert_eq!(report.recommend[0].samples.len(), 8);
     assert!(report.recommend[0].candidates > 0, "{report:?}");
+    // The CLI's cut of the snapshot for one request answers as the whole
+    // snapshot does, before the run and after it (its proposals are pins).
+    assert_eq!(report.recommend[0].answers, report.recommend[1].answers);
+    assert_eq!(report.recommend[2].answers, report.recommend[3].answers);
+    assert_eq!(report.recommend[2].samples.len(), 8);
     assert!(report.matched.applied && report.matched.proposals > 0, "{:?}", report.matched);
     assert!(!dir.path().join("bench-engine").exists(), "removed without --keep");
 }

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use bridges_schemas::RequestId;
+use bridges_schemas::brokerage::Recommendation;
 use bridges_schemas::commands::{Command, CommandEnvelope, RaiseRequest};
 use bridges_schemas::vocab::{RunTrigger, UserId};
 use bridges_worker::common::SolveOptions;
@@ -79,6 +80,9 @@ pub struct EngineBenchOptions {
     /// Keep the benchmark folder.
     #[arg(long)]
     pub keep: bool,
+    /// Skip the throughput phases (to measure recommend and the run alone).
+    #[arg(long)]
+    pub no_throughput: bool,
 }
 
 /// What the bench measured (also what its smoke test checks, timings aside).
@@ -116,6 +120,9 @@ pub struct Latency {
     pub recommend: Duration,
     /// Candidates found over all samples.
     pub candidates: usize,
+    /// The answers, in sample order (the cold and the cached pass must
+    /// agree: the request's cut of the snapshot answers as the whole does).
+    pub answers: Vec<Recommendation>,
 }
 
 /// The run on the partnership.
@@ -203,7 +210,10 @@ pub async fn run_engine_bench(
             command: Command::RaiseRequest(r.clone()),
         })
         .collect();
-    let throughput = throughput(&root, rules, &import, gias.as_bytes(), &commands, o).await?;
+    let throughput = match o.no_throughput {
+        true => Vec::new(),
+        false => throughput(&root, rules, &import, gias.as_bytes(), &commands, o).await?,
+    };
 
     // 3. and 4. Recommend, the run, recommend again.
     let ids: Vec<RequestId> = workload.iter().map(|r| r.request.clone()).collect();
@@ -546,6 +556,7 @@ async fn latency(
         snapshot: Duration::ZERO,
         recommend: Duration::ZERO,
         candidates: 0,
+        answers: Vec::new(),
     };
     let mut refused = 0;
     for id in ids.iter().step_by(step).take(samples) {
@@ -560,6 +571,7 @@ async fn latency(
                 out.snapshot += r.snapshot;
                 out.recommend += r.recommend;
                 out.candidates += r.recommendation.candidates.len();
+                out.answers.push(r.recommendation);
             }
             Err(RecommendError::Refused(_)) => refused += 1,
             Err(e) => return Err(e.into()),
