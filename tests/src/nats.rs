@@ -181,7 +181,7 @@ impl Service {
                 self.name,
                 self.log()
             );
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 

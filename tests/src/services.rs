@@ -148,6 +148,27 @@ pub async fn request(client: &async_nats::Client, subject: &str, body: Vec<u8>) 
     })
 }
 
+/// As `request`, retried while nobody answers (a service reconnecting
+/// after the server restarted), for up to 60 s.
+pub async fn request_retrying(client: &async_nats::Client, subject: &str, body: Vec<u8>) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let sent = client.request(subject.to_owned(), body.clone().into());
+        match tokio::time::timeout(Duration::from_secs(10), sent).await {
+            Ok(Ok(reply)) => {
+                return serde_json::from_slice(&reply.payload)
+                    .unwrap_or_else(|e| panic!("the reply on {subject} is not JSON: {e}"));
+            }
+            Ok(Err(e)) if tokio::time::Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Ok(Err(e)) => panic!("request on {subject}: {e}"),
+            Err(_) => panic!("no reply on {subject} within 10 s"),
+        }
+    }
+}
+
 /// One stored message of a stream.
 #[derive(Debug, Clone)]
 pub struct Stored {

@@ -12,7 +12,10 @@ fn main() -> ExitCode {
         tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter(&args)))
     };
-    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter());
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(filter());
     if json {
         builder.json().init();
     } else {
