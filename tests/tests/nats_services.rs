@@ -236,3 +236,47 @@ fn bad_input_over_nats_is_answered_and_writes_nothing() {
     });
     assert!(engine.terminate(Duration::from_secs(30)), "{}", engine.log());
 }
+
+#[test]
+fn documents_over_max_payload_go_through_the_object_store() {
+    // A 16 KiB max_payload: the LA's problem (100 schools, 40 practitioners,
+    // 80 requests) is several times that.
+    let lab = Lab::new("max_payload: 16384", 100, 40, 80);
+    let mut engine = lab.engine("engine", &[]);
+    let mut worker = lab.worker("worker-1", &[]);
+    engine.wait_for_log("engine serving", Duration::from_secs(30));
+    worker.wait_for_log("worker serving", Duration::from_secs(30));
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let url = lab.nats.url();
+    let (snapshot, plan) = rt.block_on(async {
+        let nats = client(&url).await;
+        let js = jetstream::new(nats.clone());
+        let snapshot = request(&nats, "bridges.312.query.problem", Vec::new()).await;
+        let reference = snapshot["problem"]["object"].clone();
+        assert!(reference["bytes"].as_u64().is_some_and(|b| b > 16_384), "{snapshot}");
+        let start = json!({"run": "big-1", "actor": "broker-1", "at": AT}).to_string();
+        let started = request(&nats, "bridges.312.runs.start", start.into_bytes()).await;
+        assert_eq!(started["requested"], true, "{started}");
+        eventually(Duration::from_secs(90), "the plan is recorded", || {
+            let js = js.clone();
+            async move { stream_count(&js, PLANS).await == 1 }
+        })
+        .await;
+        // The problem the worker solved is in the bucket, whole.
+        let store = js.get_object_store("BRIDGES_312_DOCUMENTS").await.expect("the bucket");
+        let mut object = store.get("problems/big-1.json").await.expect("the run's problem");
+        let mut bytes = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut object, &mut bytes).await.expect("read");
+        let problem: Value = serde_json::from_slice(&bytes).expect("JSON");
+        assert_eq!(problem["kind"], "brokerage");
+        assert!(bytes.len() > 16_384);
+        let plans = stream_messages(&js, PLANS).await;
+        (snapshot, plans[0].payload.clone())
+    });
+    assert!(worker.terminate(Duration::from_secs(30)));
+    assert!(engine.terminate(Duration::from_secs(30)), "{}", engine.log());
+    let events = lab.log_events();
+    let completed = events.iter().filter(|e| e.type_name == "MatchingRunCompleted").count();
+    assert_eq!(completed, 1, "the run is recorded once");
+    validate(&[("problem-snapshot", snapshot), ("run-plan", plan)]);
+}

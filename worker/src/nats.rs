@@ -197,16 +197,20 @@ pub async fn read_object(js: &jetstream::Context, r: &ObjectRef) -> Result<Vec<u
     Ok(bytes)
 }
 
-/// Writes `bytes` as object `name` of `bucket` and returns its reference.
+/// Writes `bytes` as object `name` of `bucket` in chunks that fit the
+/// server's `max_payload`, and returns its reference.
 pub async fn write_object(
     js: &jetstream::Context,
     bucket: &str,
     name: &str,
     bytes: &[u8],
+    max_payload: usize,
 ) -> Result<ObjectRef, ServeError> {
     let store = documents_store(js, bucket).await?;
     let mut reader = bytes;
-    store.put(name, &mut reader).await.map_err(|e| nats_error("writing a document")(&e))?;
+    let mut meta = jetstream::object_store::ObjectMetadata::from(name);
+    meta.chunk_size = Some(max_payload.saturating_sub(PAYLOAD_MARGIN).clamp(1_024, 128 * 1_024));
+    store.put(meta, &mut reader).await.map_err(|e| nats_error("writing a document")(&e))?;
     Ok(ObjectRef {
         bucket: bucket.to_owned(),
         name: name.to_owned(),
@@ -273,6 +277,7 @@ pub async fn serve(
             let _ = request.respond(Ok(body.to_string().into())).await;
         }
     });
+    client.flush().await.map_err(|e| nats_error("flushing the subscriptions")(&e))?;
     info!(name = %options.name, stream = %names::runs_stream(&options.prefix), "worker serving");
     while !*shutdown.borrow() {
         let batch = consumer.fetch().max_messages(1).expires(Duration::from_secs(5)).messages();
@@ -421,7 +426,8 @@ async fn publish_plan(
     ticket: bridges_schemas::messages::RunTicket,
     plan: Plan,
 ) -> Result<(), ServeError> {
-    let limit = client.server_info().max_payload.saturating_sub(PAYLOAD_MARGIN);
+    let max_payload = client.server_info().max_payload;
+    let limit = max_payload.saturating_sub(PAYLOAD_MARGIN);
     let subject = names::plans_subject(&options.prefix, ticket.la, ticket.run.as_str());
     let inline = RunPlan {
         ticket: ticket.clone(),
@@ -433,7 +439,7 @@ async fn publish_plan(
         let document = serde_json::to_vec(&plan).map_err(|e| nats_error("the plan")(&e))?;
         let bucket = names::documents_bucket(&options.prefix, ticket.la);
         let name = format!("plans/{}.json", ticket.run);
-        let reference = write_object(js, &bucket, &name, &document).await?;
+        let reference = write_object(js, &bucket, &name, &document, max_payload).await?;
         let referenced = RunPlan {
             ticket: ticket.clone(),
             worker: options.name.clone(),

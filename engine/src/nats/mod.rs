@@ -185,6 +185,8 @@ pub async fn serve(
     let query = endpoint("query-problem", format!("{b}.query.problem")).await?;
     let start = endpoint("runs-start", format!("{b}.runs.start")).await?;
     let max_payload = client.server_info().max_payload;
+    // The endpoints' subscriptions reach the server before "serving" is said.
+    client.flush().await.map_err(nats("flushing the subscriptions"))?;
     info!(la = options.la, subjects = %format!("{b}.>"), "engine serving");
 
     let commands = {

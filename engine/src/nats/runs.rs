@@ -63,7 +63,7 @@ pub async fn problem_document(
         return Ok(ProblemDocument::Inline(Box::new(problem.clone())));
     }
     let bucket = names::documents_bucket(&settings.prefix, settings.la);
-    let reference = write_object(js, &bucket, name, document)
+    let reference = write_object(js, &bucket, name, document, limit)
         .await
         .map_err(|e| RunError::Nats(e.to_string()))?;
     Ok(ProblemDocument::Object(reference))
