@@ -131,21 +131,33 @@ pub async fn client(url: &str) -> async_nats::Client {
         .expect("the test connects to NATS")
 }
 
-/// Sends `body` to `subject` and reads the reply as JSON.
+/// Sends `body` to `subject` and reads the reply as JSON (retried for a
+/// few seconds while the server says nobody answers yet).
 pub async fn request(client: &async_nats::Client, subject: &str, body: Vec<u8>) -> Value {
-    let reply = tokio::time::timeout(
-        Duration::from_secs(30),
-        client.request(subject.to_owned(), body.into()),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("no reply on {subject} within 30 s"))
-    .unwrap_or_else(|e| panic!("request on {subject}: {e}"));
-    serde_json::from_slice(&reply.payload).unwrap_or_else(|e| {
-        panic!(
-            "the reply on {subject} is not JSON: {e}: {}",
-            String::from_utf8_lossy(&reply.payload)
-        )
-    })
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let sent = client.request(subject.to_owned(), body.clone().into());
+        let reply = tokio::time::timeout(Duration::from_secs(30), sent)
+            .await
+            .unwrap_or_else(|_| panic!("no reply on {subject} within 30 s"));
+        match reply {
+            Ok(reply) => {
+                return serde_json::from_slice(&reply.payload).unwrap_or_else(|e| {
+                    panic!(
+                        "the reply on {subject} is not JSON: {e}: {}",
+                        String::from_utf8_lossy(&reply.payload)
+                    )
+                });
+            }
+            Err(e)
+                if e.kind() == async_nats::RequestErrorKind::NoResponders
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("request on {subject}: {e}"),
+        }
+    }
 }
 
 /// As `request`, retried while nobody answers (a service reconnecting
