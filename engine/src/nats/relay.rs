@@ -271,7 +271,12 @@ pub async fn run<O: Outbox>(
                 warn!(stream = %options.stream, reason, "relay: starting again from the stream's last message");
                 backoff = Duration::from_millis(100);
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                // Said at once: the service goes on serving commands, and
+                // its exit at shutdown carries the error too.
+                tracing::error!(stream = %options.stream, error = %e, "relay stopped");
+                return Err(e);
+            }
         }
     }
 }
