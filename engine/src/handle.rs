@@ -162,6 +162,17 @@ impl Engine {
         Ok(f(&inner.state))
     }
 
+    /// Reads the current state with the position it is folded to (under one
+    /// lock, so the two agree).
+    pub async fn read_at_position<R>(
+        &self,
+        f: impl FnOnce(&State) -> R,
+    ) -> Result<(Position, R), HandleError> {
+        self.catch_up().await?;
+        let inner = self.inner.read().await;
+        Ok((inner.position, f(&inner.state)))
+    }
+
     /// Who could take `request` at `at` (`recommend::rank`), on the
     /// planning snapshot of the current state, cut again only when the log
     /// has moved or the London day has changed since the last one.

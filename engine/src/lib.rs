@@ -15,6 +15,7 @@ pub mod imports;
 pub mod keys;
 pub mod log;
 pub mod matching;
+pub mod nats;
 pub mod planning;
 pub mod projection;
 pub mod recommend;

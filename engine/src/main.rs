@@ -1,4 +1,5 @@
-//! `bridges`: the engine command line. Parses arguments, starts tracing and
+//! `bridges`: the engine command line. Parses arguments, starts tracing (JSON
+//! lines for `serve --log-json`) and
 //! hands over to `bridges_engine::cli::run`; a failure is printed as one line
 //! on stderr and exits 2 for bad input, 1 for the environment. Nothing else
 //! lives here.
@@ -8,11 +9,25 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+    let args = bridges_engine::cli::Args::parse();
+    let serve = match &args.command {
+        bridges_engine::cli::Command::Serve(a) => Some(a.log_json),
+        _ => None,
+    };
+    // A service logs its progress (info); one-shot commands what goes wrong.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(if serve.is_some() { "info" } else { "error" })
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .init();
-    match bridges_engine::cli::run(bridges_engine::cli::Args::parse()) {
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if serve == Some(true) {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+    match bridges_engine::cli::run(args) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("bridges: {error}");

@@ -6,6 +6,9 @@ use schemars::schema_for;
 use crate::brokerage::Recommendation;
 use crate::commands::{CommandEnvelope, CommandResult};
 use crate::events::EventEnvelope;
+use crate::messages::{
+    ProblemSnapshot, QueryProblem, RunPlan, RunRequest, RunStarted, ServiceError, StartRun,
+};
 use crate::{Plan, Problem};
 
 /// Every checked-in schema: file name and its generated JSON text.
@@ -22,5 +25,12 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("recommendation.schema.json", pretty(schema_for!(Recommendation))),
         ("command.schema.json", pretty(schema_for!(CommandEnvelope))),
         ("command-result.schema.json", pretty(schema_for!(CommandResult))),
+        ("run-request.schema.json", pretty(schema_for!(RunRequest))),
+        ("run-plan.schema.json", pretty(schema_for!(RunPlan))),
+        ("start-run.schema.json", pretty(schema_for!(StartRun))),
+        ("run-started.schema.json", pretty(schema_for!(RunStarted))),
+        ("service-error.schema.json", pretty(schema_for!(ServiceError))),
+        ("query-problem.schema.json", pretty(schema_for!(QueryProblem))),
+        ("problem-snapshot.schema.json", pretty(schema_for!(ProblemSnapshot))),
     ]
 }

@@ -11,6 +11,7 @@ pub mod common;
 pub mod events;
 pub mod inspection;
 pub mod json_schema;
+pub mod messages;
 pub mod triads;
 pub mod vocab;
 

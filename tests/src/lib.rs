@@ -2,6 +2,9 @@
 //! folder, and running a command to completion. Tests here drive the real
 //! `bridges` and `bridges-worker` processes, as a user or CI would.
 
+pub mod nats;
+pub mod services;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 

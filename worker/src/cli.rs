@@ -1,4 +1,5 @@
-//! The `bridges-worker` command line: `solve`, `generate` and `bench`.
+//! The `bridges-worker` command line: `solve`, `serve` (the NATS service,
+//! in `nats`), `generate` and `bench`.
 //!
 //! Exit codes: 0 a plan (or instance) was written; 2 the input was refused
 //! (one line on stderr naming the field and the value, nothing written):
@@ -57,6 +58,12 @@ pub enum Command {
         #[arg(long, allow_negative_numbers = true)]
         gap: Option<f64>,
     },
+    /// Serve run requests from NATS until SIGTERM (see `nats`): pull, solve,
+    /// publish the plan, ack.
+    #[command(
+        after_help = "Example: bridges-worker serve --nats-url nats://127.0.0.1:4222 --name worker-1"
+    )]
+    Serve(ServeArgs),
     /// Generate a realistic problem document.
     Generate(GenerateArgs),
     /// Run a benchmark and print its table.
@@ -67,6 +74,33 @@ pub enum Command {
         #[arg(long)]
         quick: bool,
     },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// The NATS server (or several, comma-separated).
+    #[arg(long, env = "BRIDGES_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+    /// Subject prefix (DESIGN.md section 2).
+    #[arg(long, env = "BRIDGES_SUBJECT_PREFIX", default_value = "bridges")]
+    pub prefix: String,
+    /// This worker's name in logs and plans (default: bridges-worker-<pid>).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Seconds a request may go unacknowledged before another worker gets it
+    /// (in-progress acks go every third of it while solving).
+    #[arg(long, default_value_t = 30.0)]
+    pub ack_wait: f64,
+    /// Seconds an in-flight solve may go on after SIGTERM before its
+    /// request is handed back.
+    #[arg(long, default_value_t = 30.0)]
+    pub grace: f64,
+    /// Duplicate window of the runs stream, seconds (when this worker creates it).
+    #[arg(long, default_value_t = 120.0)]
+    pub duplicate_window: f64,
+    /// Log as JSON lines (default: text).
+    #[arg(long)]
+    pub log_json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,6 +163,7 @@ pub fn run(args: Args) -> ExitCode {
                 Err(CliError::Other(e)) => fail(1, &e),
             }
         }
+        Command::Serve(a) => serve(a),
         Command::Generate(g) => {
             let problem = match g.kind {
                 Kind::Brokerage => {
@@ -166,6 +201,67 @@ pub fn run(args: Args) -> ExitCode {
             }
         }
     }
+}
+
+/// `serve`: the NATS service until SIGTERM or SIGINT.
+fn serve(a: ServeArgs) -> ExitCode {
+    let seconds = |field: &str, v: f64| {
+        if v.is_finite() && v > 0.0 {
+            Ok(std::time::Duration::from_secs_f64(v))
+        } else {
+            Err(format!("invalid argument: {field} = {v}: must be a number of seconds > 0"))
+        }
+    };
+    let options = (|| {
+        Ok::<_, String>(crate::nats::ServeOptions {
+            name: a
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("bridges-worker-{}", std::process::id())),
+            nats_url: a.nats_url.clone(),
+            prefix: a.prefix.clone(),
+            ack_wait: seconds("--ack-wait", a.ack_wait)?,
+            grace: seconds("--grace", a.grace)?,
+            duplicate_window: seconds("--duplicate-window", a.duplicate_window)?,
+        })
+    })();
+    let options = match options {
+        Ok(o) => o,
+        Err(e) => return fail(2, &e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return fail(1, &format!("starting the runtime: {e}")),
+    };
+    let result = runtime.block_on(async {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        crate::nats::serve(options, stopped).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(1, &e.to_string()),
+    }
+}
+
+/// SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    tracing::info!("shutdown signal");
 }
 
 /// Refuses arguments of `solve` that cannot give a plan, before anything

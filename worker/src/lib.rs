@@ -6,5 +6,6 @@ pub mod brokerage;
 pub mod cli;
 pub mod common;
 pub mod gias;
+pub mod nats;
 pub mod tools;
 pub mod triads;

@@ -21,6 +21,7 @@ mod partnership;
 mod practitioner;
 mod request;
 mod school;
+pub mod serve;
 pub mod session;
 pub mod submit;
 mod weekly;
@@ -107,6 +108,9 @@ pub enum Command {
     Match(matching::MatchArgs),
     /// Commands as JSON, one per line in; one result per line out.
     Submit(submit::SubmitArgs),
+    /// The engine as a NATS service until SIGTERM: the relay of the log to
+    /// JetStream, commands and queries over request/reply, runs through workers.
+    Serve(serve::ServeArgs),
     /// The main job: a weekly matching run on the embedded default (no NATS):
     /// record the week's intake, snapshot the log, solve, record the proposals,
     /// print the plan.
@@ -297,6 +301,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             s.finish(result).await
         }
         Command::Weekly(a) => weekly::run(a, &config, &data, open).await,
+        Command::Serve(a) => serve::run(a, &config, &data, open()?).await,
         Command::Import { what } => import::run(what, &config, &data, open()?, &acting).await,
         Command::Log { what } => log::run(what, &log_config()).await,
         Command::Bench { what: BenchCommand::Log(opts) } => {

@@ -1,0 +1,104 @@
+//! `bridges serve`: the engine of the configured LA as a NATS service until
+//! SIGTERM (see `crate::nats`). It opens the data folder (and holds its
+//! lock) and the key store beside it, serves, then closes the engine with
+//! a checkpoint.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use bridges_worker::common::SolveOptions;
+
+use super::CliError;
+use crate::config::Config;
+use crate::handle::Engine;
+use crate::keys::KeyStore;
+use crate::log::EventLog;
+use crate::nats::{self, ServeOptions, runs::RunSettings};
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example: bridges serve --nats-url nats://127.0.0.1:4222\n\nSubjects (prefix from the configuration): <prefix>.<la>.cmd, .query.problem, .runs.start (request/reply); .events.<stream>, .assignments.<practitioner>, .plans.<run>, .runs.requested (JetStream)."
+)]
+pub struct ServeArgs {
+    /// The NATS server (default: nats_url of the configuration).
+    #[arg(long)]
+    pub nats_url: Option<String>,
+    /// Duplicate window of the streams it creates, seconds.
+    #[arg(long, default_value_t = 120.0)]
+    pub duplicate_window: f64,
+    /// Relay publishes awaiting acknowledgement at most.
+    #[arg(long, default_value_t = 256)]
+    pub in_flight: usize,
+    /// Ack wait of the plans consumer, seconds.
+    #[arg(long, default_value_t = 30.0)]
+    pub ack_wait: f64,
+    /// Seconds a run's solve may take (default: solver.time_limit_seconds).
+    #[arg(long)]
+    pub time_limit: Option<f64>,
+    /// Log as JSON lines (default: text).
+    #[arg(long)]
+    pub log_json: bool,
+}
+
+/// Serves until SIGTERM or SIGINT.
+pub async fn run(
+    args: ServeArgs,
+    config: &Config,
+    data: &Path,
+    log: EventLog,
+) -> anyhow::Result<ExitCode> {
+    let nats_url =
+        args.nats_url.clone().or_else(|| config.nats_url().map(str::to_owned)).ok_or_else(
+            || {
+                CliError::bad_input(
+                    "nats_url is empty: give --nats-url or set nats_url (BRIDGES_NATS_URL)",
+                )
+            },
+        )?;
+    let seconds = |field: &str, v: f64| {
+        if v.is_finite() && v > 0.0 {
+            Ok(Duration::from_secs_f64(v))
+        } else {
+            Err(CliError::bad_input(format!(
+                "invalid argument: {field} = {v}: must be a number of seconds > 0"
+            )))
+        }
+    };
+    if args.in_flight == 0 {
+        return Err(
+            CliError::bad_input("invalid argument: --in-flight = 0: must be at least 1").into()
+        );
+    }
+    let options = ServeOptions {
+        nats_url,
+        prefix: config.subject_prefix.clone(),
+        la: config.la_code,
+        duplicate_window: seconds("--duplicate-window", args.duplicate_window)?,
+        in_flight: args.in_flight,
+        ack_wait: seconds("--ack-wait", args.ack_wait)?,
+        runs: RunSettings {
+            prefix: config.subject_prefix.clone(),
+            la: config.la_code,
+            options: SolveOptions {
+                time_limit: Some(args.time_limit.unwrap_or(config.solver.time_limit_seconds)),
+                mip_gap: Some(config.solver.mip_gap).filter(|g| *g > 0.0),
+            },
+        },
+    };
+    let dir = super::weekly::keys_dir(data);
+    let keys =
+        KeyStore::open(&dir).with_context(|| format!("opening the key store {}", dir.display()))?;
+    let engine = Engine::open(log, crate::rules::rules(config), keys)
+        .await
+        .with_context(|| format!("opening the engine on {}", data.display()))?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        bridges_worker::cli::shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let engine = nats::serve(engine, options, stopped).await?;
+    engine.close().await.context("closing the engine")?;
+    Ok(ExitCode::SUCCESS)
+}
