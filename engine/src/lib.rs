@@ -19,6 +19,7 @@ pub mod planning;
 pub mod projection;
 pub mod recommend;
 pub mod render;
+pub mod rounds;
 pub mod rules;
 pub mod views;
 pub mod weekly;
