@@ -10,9 +10,11 @@
 //!
 //! It works in `DIR/bench-log` (created, and removed afterwards unless `--keep`).
 //! `bridges bench engine` (commands through the handler, recommend, match)
-//! is in `engine`.
+//! is in `engine`; `bridges bench rounds` (peer-review rounds formed one
+//! after another with history) in `rounds`.
 
 pub mod engine;
+pub mod rounds;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -170,6 +170,16 @@ pub struct TriadsSettings {
     pub phase_pools: bool,
     pub require_good_or_better: bool,
     pub allow_groups_of_4: bool,
+    /// A round's history: the groups of confirmed rounds of this many
+    /// academic years before its own (and of its own year).
+    pub history_years: u32,
+    /// Days of each reviewing school's time for a primary (any
+    /// non-secondary) host's review, and for a secondary's.
+    pub primary_review_days: f64,
+    pub secondary_review_days: f64,
+    /// Cost of one hosted review, pounds.
+    pub primary_review_cost: f64,
+    pub secondary_review_cost: f64,
 }
 
 /// `[weekly]`: how large a generated weekly intake is.
@@ -357,6 +367,23 @@ impl Config {
             return Err(Invalid::new("policy.brokerage.budget", budget, "must be 0 or more"));
         }
         kilometres("policy.triads.max_distance_km", self.policy.triads.max_distance_km)?;
+        let t = &self.policy.triads;
+        for (key, days) in [
+            ("policy.triads.primary_review_days", t.primary_review_days),
+            ("policy.triads.secondary_review_days", t.secondary_review_days),
+        ] {
+            if !(days.is_finite() && days > 0.0 && days <= 5.0 && (days * 2.0).fract() == 0.0) {
+                return Err(Invalid::new(key, days, "must be 0.5 to 5 days, in half days"));
+            }
+        }
+        for (key, cost) in [
+            ("policy.triads.primary_review_cost", t.primary_review_cost),
+            ("policy.triads.secondary_review_cost", t.secondary_review_cost),
+        ] {
+            if !(cost.is_finite() && cost >= 0.0) {
+                return Err(Invalid::new(key, cost, "must be 0 or more pounds"));
+            }
+        }
         if self.weekly.schools < 2 {
             return Err(Invalid::new("weekly.schools", self.weekly.schools, "at least 2"));
         }

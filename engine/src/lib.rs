@@ -20,6 +20,7 @@ pub mod planning;
 pub mod projection;
 pub mod recommend;
 pub mod render;
+pub mod rounds;
 pub mod rules;
 pub mod views;
 pub mod weekly;

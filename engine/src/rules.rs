@@ -2,13 +2,17 @@
 //! years' half-terms, with the academic year ids the domain keys budgets
 //! by, and the bank holidays), need areas and the phases each fits, titles
 //! and their typical day rates, service levels, the risk rule and the
-//! brokerage policy. The configuration is validated when it is read; this
+//! brokerage policy, and the rounds' policy, history years and review
+//! terms. The configuration is validated when it is read; this
 //! only changes its shape.
 
 use bridges_schemas::Designation;
 use bridges_schemas::vocab::AcademicYearId;
 
+use bridges_schemas::events::ReviewTerms;
+
 use crate::config::Config;
+use crate::domain::round::RoundRules;
 use crate::domain::{Calendar, HalfTerm, NeedRule, RiskRule, Rules, ServiceLevels, Title};
 
 /// The rules an engine with `config` decides by.
@@ -40,6 +44,16 @@ pub fn rules(config: &Config) -> Rules {
         // tier 1, a concern tier 2; secure and strong schools are not at risk.
         risk: RiskRule { serious: Some(1), concern: Some(2), secure: None, strong: None },
         policy: config.brokerage_policy(),
+        rounds: RoundRules {
+            policy: config.triads_policy(),
+            history_years: config.policy.triads.history_years,
+            terms: ReviewTerms {
+                primary_days: config.policy.triads.primary_review_days,
+                secondary_days: config.policy.triads.secondary_review_days,
+                primary_cost_pence: pence(config.policy.triads.primary_review_cost),
+                secondary_cost_pence: pence(config.policy.triads.secondary_review_cost),
+            },
+        },
     }
 }
 
@@ -66,4 +80,9 @@ pub fn calendar(config: &crate::config::Calendar) -> Calendar {
 /// (an id: it stands in stream names such as `partnership-2026-27`).
 pub fn year_id(starts: i32) -> AcademicYearId {
     AcademicYearId(format!("{starts}-{:02}", (starts + 1).rem_euclid(100)))
+}
+
+/// Pounds (validated finite and not negative) in pence.
+fn pence(pounds: f64) -> u64 {
+    (pounds * 100.0).round().max(0.0) as u64
 }

@@ -777,6 +777,7 @@ pub fn summary(event: &DomainEvent, sealer: &dyn Sealer) -> String {
         DomainEvent::AssignmentCompleted(_) => "completed".to_owned(),
         DomainEvent::BudgetSet(e) => format!("budget {}: {}", e.funding, money(e.amount_pence)),
         DomainEvent::BrokerageFeeSet(e) => format!("brokerage fee {}", percent(e.basis_points)),
+        e => crate::rounds::show::summary(e),
     }
 }
 

@@ -48,3 +48,21 @@ async fn the_engine_bench_runs_every_phase_at_a_tiny_size() {
     assert!(report.matched.applied && report.matched.proposals > 0, "{:?}", report.matched);
     assert!(!dir.path().join("bench-engine").exists(), "removed without --keep");
 }
+
+/// `bridges bench rounds` at a tiny size: three generated rounds, each
+/// checked and with no pair repeated (the bench itself ensures both).
+#[test]
+fn the_rounds_bench_forms_rounds_with_growing_history_at_a_tiny_size() {
+    use bridges_engine::bench::rounds::{RoundsBenchOptions, run_rounds_bench};
+    let options = RoundsBenchOptions {
+        gias: Some(std::path::PathBuf::from("/nonexistent/gias.csv")),
+        history_rounds: 0,
+        generated: 90,
+        generated_history_rounds: 2,
+        time_limit: 10.0,
+    };
+    let figures = run_rounds_bench(&options).expect("bench");
+    assert_eq!(figures.len(), 3);
+    assert!(figures.windows(2).all(|w| w[1].history_groups > w[0].history_groups), "{figures:?}");
+    assert!(figures.iter().all(|f| f.placed > 0.0 && f.placed <= f.bound), "{figures:?}");
+}

@@ -1307,6 +1307,9 @@ impl Model {
                 }
                 Expect::Applied
             }
+            // Rounds are not part of this model (domain_round.rs and
+            // rounds.rs test them); it never generates their commands.
+            other => panic!("the model generates no {} command", other.name()),
         }
     }
 

@@ -1,5 +1,5 @@
 //! The `bridges` command line, noun then verb: `school|practitioner|request|
-//! assignment|partnership <verb>` (one file each), the whole LA's `match`
+//! assignment|partnership|round <verb>` (one file each), the whole LA's `match`
 //! and `submit FILE|-`, `import gias|inspections|practitioners|requests`, `weekly` (the main
 //! job), `log verify|export|import` (in `log.rs`), `bench log|engine`. Each arm opens the log in `--data DIR` and
 //! calls the library; a domain command goes through a `session::Session`
@@ -20,6 +20,7 @@ mod parse;
 mod partnership;
 mod practitioner;
 mod request;
+mod round;
 mod school;
 pub mod serve;
 pub mod session;
@@ -104,6 +105,13 @@ pub enum Command {
         #[command(subcommand)]
         what: partnership::PartnershipCommand,
     },
+    /// Peer-review rounds: open, enrol, withdraw, form, swap, move, confirm,
+    /// review, share, close, show, export.
+    #[command(after_help = "Example: bridges round show 2026-27-primary")]
+    Round {
+        #[command(subcommand)]
+        what: round::RoundCommand,
+    },
     /// A matching run now: expire overdue proposals, snapshot, solve, record, print.
     Match(matching::MatchArgs),
     /// Commands as JSON, one per line in; one result per line out.
@@ -148,6 +156,13 @@ pub enum BenchCommand {
         after_help = "Examples:\n  bridges bench engine\n  bridges bench engine --schools 200 --practitioners 50 --requests 500 --at 2026-09-14"
     )]
     Engine(bench::engine::EngineBenchOptions),
+    /// Peer-review rounds formed one after another, each with the groups of
+    /// those before as history: the real primaries of both boroughs and a
+    /// generated pool of 1,500.
+    #[command(
+        after_help = "Examples:\n  bridges bench rounds\n  bridges bench rounds --generated 0"
+    )]
+    Rounds(bench::rounds::RoundsBenchOptions),
 }
 
 /// What is at fault when a command fails, which gives its exit code.
@@ -290,6 +305,11 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             let result = partnership::run(what, &s).await;
             s.finish(result).await
         }
+        Command::Round { what } => {
+            let s = session().await?;
+            let result = round::run(what, &config, &s).await;
+            s.finish(result).await
+        }
         Command::Match(a) => {
             let s = session().await?;
             let result = matching::run(a, &config, &s).await;
@@ -306,6 +326,10 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         Command::Log { what } => log::run(what, &log_config()).await,
         Command::Bench { what: BenchCommand::Log(opts) } => {
             bench::run_log_bench(&data, &opts).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { what: BenchCommand::Rounds(opts) } => {
+            tokio::task::spawn_blocking(move || bench::rounds::run_rounds_bench(&opts)).await??;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { what: BenchCommand::Engine(opts) } => {

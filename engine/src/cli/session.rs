@@ -101,18 +101,14 @@ impl Session {
         self.acting.actor()
     }
 
+    /// The command's id: `--id`, or a new UUID.
+    pub fn command_id(&self) -> String {
+        self.acting.command_id.clone().unwrap_or_else(|| Uuid::new_v4().simple().to_string())
+    }
+
     /// `command` with its id, actor and time.
     pub fn envelope(&self, command: Command) -> CommandEnvelope {
-        CommandEnvelope {
-            id: self
-                .acting
-                .command_id
-                .clone()
-                .unwrap_or_else(|| Uuid::new_v4().simple().to_string()),
-            actor: self.actor(),
-            at: self.at,
-            command,
-        }
+        CommandEnvelope { id: self.command_id(), actor: self.actor(), at: self.at, command }
     }
 
     /// Handles `command` and prints what became of it; exit 2 on a rejection.

@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod partnership;
 pub mod practitioner;
 pub mod request;
+pub mod round;
 pub mod run;
 pub mod school;
 pub mod state;
@@ -37,6 +38,8 @@ pub struct Rules {
     /// A school's risk tier from its inspection standing.
     pub risk: RiskRule,
     pub policy: BrokeragePolicy,
+    /// Peer-review rounds: their policy, history years and review terms.
+    pub rounds: round::RoundRules,
 }
 
 /// A need area and the phases of school it fits.
@@ -142,6 +145,16 @@ pub fn decide(
         Command::DiscardRun(c) => run::discard(state, c),
         Command::SetBudget(c) => partnership::set_budget(state, c, ctx),
         Command::SetBrokerageFee(c) => partnership::set_fee(state, c, ctx),
+        Command::OpenRound(c) => round::open(state, c, ctx),
+        Command::EnrolSchools(c) => round::enrol(state, c, ctx),
+        Command::WithdrawFromRound(c) => round::withdraw(state, c),
+        Command::FormRound(c) => round::form(state, c),
+        Command::SwapSchools(c) => round::swap(state, c),
+        Command::MoveSchool(c) => round::move_school(state, c),
+        Command::ConfirmRound(c) => round::confirm(state, c),
+        Command::RecordReview(c) => round::record_review(state, c, ctx),
+        Command::ShareReport(c) => round::share(state, c),
+        Command::CloseRound(c) => round::close(state, c),
     }
 }
 

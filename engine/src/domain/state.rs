@@ -10,10 +10,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bridges_schemas::events::{
-    ConflictDeclared, DaysPerPeriod, DomainEvent, EventMeta, MatchingRunCompleted,
-    MatchingRunStarted, UnmetRecord,
+    ConflictDeclared, DaysPerPeriod, DomainEvent, EventMeta, FormedGroup, MatchingRunCompleted,
+    MatchingRunStarted, ReviewTerms, RoundFormed, RoundId, RoundUnplaced, UnmetRecord,
 };
 use bridges_schemas::inspection::InspectionOutcome;
+use bridges_schemas::triads::TriadsPolicy;
 use bridges_schemas::vocab::{
     AcademicYearId, AssignmentId, ConflictId, DeclineReason, FundingSource, ImpactRating,
     RiskSource, RunId, Sealed, TierChoice, UserId, VisitId,
@@ -36,6 +37,9 @@ pub struct State {
     pub assignments: BTreeMap<AssignmentId, Assignment>,
     pub runs: BTreeMap<RunId, Run>,
     pub partnerships: BTreeMap<AcademicYearId, Partnership>,
+    /// Peer-review rounds (a checkpoint written before rounds reads as none).
+    #[serde(default)]
+    pub rounds: BTreeMap<RoundId, Round>,
     /// Events this state could not read (unknown type or version, test events).
     pub skipped: u64,
 }
@@ -176,6 +180,48 @@ pub struct Run {
 pub struct Partnership {
     pub budgets: BTreeMap<FundingSource, u64>,
     pub fee_basis_points: u32,
+}
+
+/// A peer-review round: its terms, enrolment, groups (by number) with
+/// their rota, unplaced schools, and the reviews held.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Round {
+    pub id: RoundId,
+    pub year: AcademicYearId,
+    pub periods: Vec<Period>,
+    pub policy: TriadsPolicy,
+    pub history_years: u32,
+    pub terms: ReviewTerms,
+    pub opened_at: DateTime<Utc>,
+    pub enrolled: BTreeSet<Urn>,
+    pub withdrawn: BTreeMap<Urn, String>,
+    /// The last forming's header.
+    pub formed: Option<RoundFormed>,
+    pub groups: BTreeMap<u32, FormedGroup>,
+    pub unplaced: BTreeMap<Urn, RoundUnplaced>,
+    /// Each change made by hand since forming (`swap 100001 100004`).
+    pub changes: Vec<String>,
+    pub confirmed: bool,
+    pub closed: bool,
+    /// By host.
+    pub reviews: BTreeMap<Urn, Review>,
+}
+
+/// A review held.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Review {
+    pub on: NaiveDate,
+    pub reviewers: Vec<Urn>,
+    pub days: f64,
+    /// The host's decision on sharing its report (none: not made yet).
+    pub shared: Option<bool>,
+}
+
+impl Round {
+    /// The number of the group `urn` is in.
+    pub fn group_of(&self, urn: Urn) -> Option<u32> {
+        self.groups.values().find(|g| g.members.contains(&urn)).map(|g| g.group)
+    }
 }
 
 impl School {
@@ -618,6 +664,112 @@ impl State {
                 self.partnerships.entry(e.year.clone()).or_default().fee_basis_points =
                     e.basis_points;
             }
+            e => self.apply_round(e, at),
+        }
+    }
+
+    /// Folds a round's event in.
+    fn apply_round(&mut self, event: &DomainEvent, at: DateTime<Utc>) {
+        if let DomainEvent::RoundOpened(e) = event {
+            self.rounds.insert(
+                e.round.clone(),
+                Round {
+                    id: e.round.clone(),
+                    year: e.year.clone(),
+                    periods: e.periods.clone(),
+                    policy: e.policy.clone(),
+                    history_years: e.history_years,
+                    terms: e.terms,
+                    opened_at: at,
+                    enrolled: BTreeSet::new(),
+                    withdrawn: BTreeMap::new(),
+                    formed: None,
+                    groups: BTreeMap::new(),
+                    unplaced: BTreeMap::new(),
+                    changes: Vec::new(),
+                    confirmed: false,
+                    closed: false,
+                    reviews: BTreeMap::new(),
+                },
+            );
+            return;
+        }
+        let id = match event {
+            DomainEvent::SchoolsEnrolled(e) => &e.round,
+            DomainEvent::RoundSchoolWithdrawn(e) => &e.round,
+            DomainEvent::RoundFormed(e) => &e.round,
+            DomainEvent::RoundGroupsRecorded(e) => &e.round,
+            DomainEvent::RoundUnplacedRecorded(e) => &e.round,
+            DomainEvent::RoundGroupsChanged(e) => &e.round,
+            DomainEvent::RoundConfirmed(e) => &e.round,
+            DomainEvent::ReviewRecorded(e) => &e.round,
+            DomainEvent::ReportShared(e) => &e.round,
+            DomainEvent::RoundClosed(e) => &e.round,
+            _ => return,
+        };
+        let Some(round) = self.rounds.get_mut(id) else { return };
+        match event {
+            DomainEvent::SchoolsEnrolled(e) => {
+                for u in &e.urns {
+                    round.enrolled.insert(*u);
+                    round.withdrawn.remove(u);
+                }
+            }
+            DomainEvent::RoundSchoolWithdrawn(e) => {
+                round.enrolled.remove(&e.urn);
+                round.withdrawn.insert(e.urn, e.reason.clone());
+                round.unplaced.remove(&e.urn);
+                for g in round.groups.values_mut() {
+                    g.members.retain(|u| *u != e.urn);
+                    g.hosts.retain(|h| h.host != e.urn);
+                }
+            }
+            DomainEvent::RoundFormed(e) => {
+                round.formed = Some(e.clone());
+                round.groups.clear();
+                round.unplaced.clear();
+                round.changes.clear();
+            }
+            DomainEvent::RoundGroupsRecorded(e) => {
+                for g in &e.groups {
+                    round.groups.insert(g.group, g.clone());
+                }
+            }
+            DomainEvent::RoundUnplacedRecorded(e) => {
+                for u in &e.unplaced {
+                    round.unplaced.insert(u.urn, u.clone());
+                }
+            }
+            DomainEvent::RoundGroupsChanged(e) => {
+                for g in &e.groups {
+                    if g.members.is_empty() {
+                        round.groups.remove(&g.group);
+                    } else {
+                        round.groups.insert(g.group, g.clone());
+                    }
+                }
+                for u in &e.placed {
+                    round.unplaced.remove(u);
+                }
+                for u in &e.unplaced {
+                    round.unplaced.insert(u.urn, u.clone());
+                }
+                round.changes.push(e.change.clone());
+            }
+            DomainEvent::RoundConfirmed(_) => round.confirmed = true,
+            DomainEvent::ReviewRecorded(e) => {
+                round.reviews.insert(
+                    e.host,
+                    Review { on: e.on, reviewers: e.reviewers.clone(), days: e.days, shared: None },
+                );
+            }
+            DomainEvent::ReportShared(e) => {
+                if let Some(r) = round.reviews.get_mut(&e.host) {
+                    r.shared = Some(e.shared);
+                }
+            }
+            DomainEvent::RoundClosed(_) => round.closed = true,
+            _ => {}
         }
     }
 

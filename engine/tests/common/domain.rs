@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use bridges_engine::domain::round::RoundRules;
 use bridges_engine::domain::{
     self, Calendar, Context, HalfTerm, NeedRule, RiskRule, Rules, Sealer, ServiceLevels, State,
     Title,
@@ -23,6 +24,7 @@ use bridges_engine::log::{EventLog, LogConfig};
 use bridges_schemas::brokerage::BrokeragePolicy;
 use bridges_schemas::commands::{Command, CommandEnvelope, Rejection, RejectionCode};
 use bridges_schemas::events::*;
+use bridges_schemas::triads::TriadsPolicy;
 use bridges_schemas::vocab::{
     AcademicYearId, AssignmentId, DeclineReason, FundingSource, PersonalDetails, Sealed,
     TierChoice, UserId, VisitId,
@@ -141,6 +143,22 @@ pub fn rules() -> Rules {
             same_trust: bridges_schemas::SameTrust::Forbid,
             budget: None,
             single_practitioner: true,
+        },
+        rounds: RoundRules {
+            policy: TriadsPolicy {
+                max_distance_km: Some(15.0),
+                same_trust: bridges_schemas::SameTrust::Forbid,
+                phase_pools: true,
+                require_good_or_better: true,
+                allow_groups_of_4: true,
+            },
+            history_years: 3,
+            terms: ReviewTerms {
+                primary_days: 1.0,
+                secondary_days: 1.5,
+                primary_cost_pence: 100_000,
+                secondary_cost_pence: 160_000,
+            },
         },
     }
 }

@@ -13,6 +13,7 @@
 mod assignment;
 mod practitioner;
 mod request;
+mod round;
 mod school;
 
 use chrono::{DateTime, Utc};
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use assignment::*;
 pub use practitioner::*;
 pub use request::*;
+pub use round::*;
 pub use school::*;
 
 use crate::vocab::{AcademicYearId, FundingSource, UserId};
@@ -77,6 +79,16 @@ pub enum Command {
     DiscardRun(DiscardRun),
     SetBudget(SetBudget),
     SetBrokerageFee(SetBrokerageFee),
+    OpenRound(OpenRound),
+    EnrolSchools(EnrolSchools),
+    WithdrawFromRound(WithdrawFromRound),
+    FormRound(Box<FormRound>),
+    SwapSchools(SwapSchools),
+    MoveSchool(MoveSchool),
+    ConfirmRound(ConfirmRound),
+    RecordReview(RecordReview),
+    ShareReport(ShareReport),
+    CloseRound(CloseRound),
 }
 
 /// Set the partnership's budget for a funding source in an academic year.
@@ -158,6 +170,13 @@ pub enum RejectionCode {
     WrongState,
     /// A window that ends before it starts.
     Window,
+    UnknownRound,
+    /// The school is not enrolled in the round (or not in a group of it).
+    NotEnrolled,
+    /// A group would break a hard rule of the round (the field names the
+    /// rule: `group_size`, `same_trust`, `phase_pools`, `history`,
+    /// `max_distance_km`, `require_good_or_better`; the value the schools).
+    HardRule,
 }
 
 impl Rejection {
@@ -255,7 +274,10 @@ impl Command {
     pub fn is_internal(&self) -> bool {
         matches!(
             self,
-            Command::ExpireAssignment(_) | Command::RecordRun(_) | Command::DiscardRun(_)
+            Command::ExpireAssignment(_)
+                | Command::RecordRun(_)
+                | Command::DiscardRun(_)
+                | Command::FormRound(_)
         )
     }
 
@@ -295,6 +317,16 @@ impl Command {
             Command::DiscardRun(_) => "discard_run",
             Command::SetBudget(_) => "set_budget",
             Command::SetBrokerageFee(_) => "set_brokerage_fee",
+            Command::OpenRound(_) => "open_round",
+            Command::EnrolSchools(_) => "enrol_schools",
+            Command::WithdrawFromRound(_) => "withdraw_from_round",
+            Command::FormRound(_) => "form_round",
+            Command::SwapSchools(_) => "swap_schools",
+            Command::MoveSchool(_) => "move_school",
+            Command::ConfirmRound(_) => "confirm_round",
+            Command::RecordReview(_) => "record_review",
+            Command::ShareReport(_) => "share_report",
+            Command::CloseRound(_) => "close_round",
         }
     }
 }

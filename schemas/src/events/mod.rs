@@ -13,6 +13,7 @@ mod assignment;
 mod partnership;
 mod practitioner;
 mod request;
+mod round;
 mod run;
 mod school;
 
@@ -28,6 +29,7 @@ pub use assignment::*;
 pub use partnership::*;
 pub use practitioner::*;
 pub use request::*;
+pub use round::*;
 pub use run::*;
 pub use school::*;
 
@@ -150,6 +152,17 @@ domain_events! {
     AssignmentCompleted = 1, e => assignment_stream(&e.assignment);
     BudgetSet = 1, e => format!("partnership-{}", e.year);
     BrokerageFeeSet = 1, e => format!("partnership-{}", e.year);
+    RoundOpened = 1, e => round_stream(&e.round);
+    SchoolsEnrolled = 1, e => round_stream(&e.round);
+    RoundSchoolWithdrawn = 1, e => round_stream(&e.round);
+    RoundFormed = 1, e => round_stream(&e.round);
+    RoundGroupsRecorded = 1, e => round_stream(&e.round);
+    RoundUnplacedRecorded = 1, e => round_stream(&e.round);
+    RoundGroupsChanged = 1, e => round_stream(&e.round);
+    RoundConfirmed = 1, e => round_stream(&e.round);
+    ReviewRecorded = 1, e => round_stream(&e.round);
+    ReportShared = 1, e => round_stream(&e.round);
+    RoundClosed = 1, e => round_stream(&e.round);
 }
 
 /// `practitioner-<id>`.
@@ -404,6 +417,35 @@ impl DomainEvent {
                     return Err(bad("days", &"{}", "at least one half-term"));
                 }
                 days_map("days", &e.days)?;
+            }
+            DomainEvent::RoundOpened(e) => {
+                token("round", e.round.as_str())?;
+                for p in &e.periods {
+                    token("periods", p.as_str())?;
+                }
+                for (f, x) in [
+                    ("terms.primary_days", e.terms.primary_days),
+                    ("terms.secondary_days", e.terms.secondary_days),
+                ] {
+                    if !x.is_finite() || x <= 0.0 {
+                        return Err(bad(f, &x, "must be a positive number of days"));
+                    }
+                }
+            }
+            DomainEvent::RoundFormed(e) => {
+                for (f, x) in [
+                    ("objective", e.objective),
+                    ("bound", e.bound),
+                    ("gap", e.gap),
+                    ("seconds", e.seconds),
+                ] {
+                    if !x.is_finite() {
+                        return Err(bad(f, &x, "must be finite"));
+                    }
+                }
+            }
+            DomainEvent::ReviewRecorded(e) if !e.days.is_finite() || e.days <= 0.0 => {
+                return Err(bad("days", &e.days, "must be a positive number of days"));
             }
             DomainEvent::VisitRecorded(VisitRecorded { half_days, .. })
             | DomainEvent::VisitCorrected(VisitCorrected { half_days, .. })
