@@ -242,7 +242,7 @@ pub fn validate(messages: &[(&str, Value)]) -> Value {
         text.push('\n');
     }
     std::fs::write(&file, text).expect("write messages");
-    let out = run(Command::new("python3")
+    let out = run(Command::new(venv_python())
         .arg(workspace_root().join("scripts/validate_messages.py"))
         .arg(workspace_root().join("schemas/json"))
         .arg(&file));
@@ -253,6 +253,23 @@ pub fn validate(messages: &[(&str, Value)]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("the validator prints counts")
+}
+
+/// The Python of the tests' venv (`BRIDGES_VENV`, by default
+/// `~/.cache/bridges-venv`), which scripts/setup makes with jsonschema.
+fn venv_python() -> std::path::PathBuf {
+    let venv =
+        std::env::var_os("BRIDGES_VENV").map(std::path::PathBuf::from).unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/bridges-venv")
+        });
+    let python = venv.join("bin/python3");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/setup (it makes the tests' venv)",
+        python.display()
+    );
+    python
 }
 
 /// Rounds of a fault loop: `ci` by default and under CI, `slow` with
