@@ -19,6 +19,8 @@ pub mod planning;
 pub mod projection;
 pub mod recommend;
 pub mod render;
+pub mod reports;
 pub mod rules;
 pub mod views;
 pub mod weekly;
+pub mod year;
