@@ -295,7 +295,7 @@ impl Sim<'_> {
             return Ok(());
         }
         let Some(h) = rules.calendar.half_term_of(day).cloned() else { return Ok(()) };
-        let due: Vec<(AssignmentId, u32)> = self
+        let due: Vec<AssignmentId> = self
             .engine
             .read(|s| {
                 s.assignments
@@ -319,16 +319,15 @@ impl Sim<'_> {
                         let n = working.len();
                         let days = days as usize;
                         let planned = (0..days.min(n)).map(|i| working[i * n / days.min(n)]);
-                        planned.into_iter().position(|p| p == day).map(|i| (a.id.clone(), i as u32))
+                        planned.into_iter().any(|p| p == day).then(|| a.id.clone())
                     })
                     .collect()
             })
             .await?;
-        for (a, i) in due {
+        for a in due {
             let key = format!("visit {a} {day}");
             let visit = VisitId(format!("v{}", &hex::encode(Sha256::digest(key.as_bytes()))[..12]));
             let r = draw(self.seed, &key);
-            let _ = i;
             if r < 0.04 {
                 self.send(
                     at,

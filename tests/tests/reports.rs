@@ -670,6 +670,35 @@ fn the_same_seed_gives_the_same_year() {
     assert_ne!(exports[0], exports[2], "another seed answers otherwise");
 }
 
+#[test]
+fn a_hillingdon_year_runs_in_two_minutes() {
+    let gias = bridges_tests::shared_data().join("hillingdon_ealing_schools.csv");
+    if !gias.exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI needs {} (../shared/data)", gias.display());
+        eprintln!("skipped: no {}", gias.display());
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let started = std::time::Instant::now();
+    let out = run(Command::new(binary("bridges")).arg("--data").arg(&data).args([
+        "year",
+        "--gias",
+        gias.to_str().expect("path"),
+    ]));
+    let took = started.elapsed();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Not a terminal: no progress bar.
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains("(39 term weeks, schools from"), "{text}");
+    assert!(text.contains("erase_practitioner 1") && text.contains("close_request"), "{text}");
+    let page = dir.path().join("data-report/report.html");
+    assert!(text.contains(&format!("page: {}", page.display())), "{text}");
+    assert!(page.exists());
+    assert!(took.as_secs() <= 120, "the Hillingdon year took {took:?}");
+}
+
 // --- the page in a real browser ------------------------------------------------
 
 fn chromium() -> Option<PathBuf> {
