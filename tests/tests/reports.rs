@@ -696,6 +696,21 @@ fn a_hillingdon_year_runs_in_two_minutes() {
     let page = dir.path().join("data-report/report.html");
     assert!(text.contains(&format!("page: {}", page.display())), "{text}");
     assert!(page.exists());
+    // The year's report is the whole log's report.
+    let again = dir.path().join("again");
+    let out = run(Command::new(binary("bridges")).arg("--data").arg(&data).args([
+        "report",
+        "--out",
+        again.to_str().expect("path"),
+    ]));
+    assert!(out.status.success());
+    for name in ["assignments.csv", "service_levels.csv", "report.html"] {
+        assert_eq!(
+            std::fs::read(dir.path().join("data-report").join(name)).expect("read"),
+            std::fs::read(again.join(name)).expect("read"),
+            "{name}"
+        );
+    }
     assert!(took.as_secs() <= 120, "the Hillingdon year took {took:?}");
 }
 

@@ -69,6 +69,19 @@ fn state_at(log: &EventLog, as_of: AsOf) -> anyhow::Result<(Cut, State)> {
     Ok((cut, state))
 }
 
+/// Cuts `log` at `as_of`, replays the state and writes its report into `out`.
+pub(super) fn write_report(
+    config: &Config,
+    log: &EventLog,
+    as_of: AsOf,
+    out: &std::path::Path,
+) -> anyhow::Result<(reports::Report, reports::Written)> {
+    let (cut, state) = state_at(log, as_of)?;
+    let report = reports::build(&state, &crate::rules::rules(config), cut);
+    let written = reports::write(&report, out)?;
+    Ok((report, written))
+}
+
 /// Writes the report and prints where it is.
 pub async fn run_report(
     args: ReportArgs,
@@ -76,17 +89,13 @@ pub async fn run_report(
     log: EventLog,
 ) -> anyhow::Result<ExitCode> {
     let as_of = as_of(args.as_of.as_deref())?;
-    let result = (|| -> anyhow::Result<(Cut, reports::Written)> {
-        let (cut, state) = state_at(&log, as_of)?;
-        let report = reports::build(&state, &crate::rules::rules(config), cut);
-        Ok((cut, reports::write(&report, &args.out)?))
-    })();
+    let result = write_report(config, &log, as_of, &args.out);
     log.close().await?;
-    let (cut, written) = result?;
+    let (report, written) = result?;
     println!(
         "report as of position {} ({}): {} CSV files and {} recharge statements in {}",
-        cut.position,
-        crate::views::time(cut.at),
+        report.cut.position,
+        crate::views::time(report.cut.at),
         written.csv.len(),
         written.statements.len(),
         args.out.display()

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::handle::Engine;
 use crate::keys::KeyStore;
 use crate::log::EventLog;
-use crate::reports::{self, Cut};
+use crate::reports;
 use crate::year::{self, YearOutcome, YearRequest};
 
 #[derive(Debug, clap::Args)]
@@ -54,7 +54,7 @@ pub async fn run(
     args: YearArgs,
     config: &Config,
     data: &Path,
-    open: impl FnOnce() -> anyhow::Result<EventLog>,
+    open: impl Fn() -> anyhow::Result<EventLog>,
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mondays = year::term_mondays(config, args.starts)
@@ -98,38 +98,71 @@ pub async fn run(
     })
     .await;
     bar.finish_and_clear();
-    let result = match outcome {
-        Ok(outcome) => summary(&engine, &outcome, &report_dir, data, gias.as_deref()).await,
+    // The report is written as `bridges report` writes it, from the log
+    // reopened once the engine has closed: the same files.
+    let summed = match outcome {
+        Ok(outcome) => engine_figures(&engine, &outcome).await.map(|f| (outcome, f)),
         Err(e) => Err(e.into()),
     };
     engine.close().await?;
-    let text = result?;
+    let (outcome, figures) = summed?;
+    let log = open()?;
+    let written = super::report::write_report(config, &log, reports::AsOf::Head, &report_dir);
+    log.close().await?;
+    let (report, written) = written?;
+    let text = summary(&outcome, &figures, &report, &written, &report_dir, data, gias.as_deref());
     print!("{text}");
     println!("took {:.1} s", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the report as of the year's end and renders the summary.
-async fn summary(
-    engine: &Engine,
+/// What the summary reads from the engine: the spend table, proposals
+/// expired, days accepted and half days delivered.
+struct Figures {
+    spend: String,
+    expired: usize,
+    committed_days: u32,
+    delivered: u32,
+}
+
+async fn engine_figures(engine: &Engine, outcome: &YearOutcome) -> anyhow::Result<Figures> {
+    let rules = engine.rules();
+    Ok(engine
+        .read(|s| Figures {
+            spend: crate::weekly::spend(s, rules, outcome.last_at),
+            expired: s
+                .assignments
+                .values()
+                .filter(|a| a.status == crate::domain::state::AssignmentStatus::Expired)
+                .count(),
+            committed_days: s
+                .assignments
+                .values()
+                .filter(|a| a.is_committed())
+                .map(|a| a.days.values().sum::<u32>())
+                .sum(),
+            delivered: s.assignments.values().map(|a| a.charged_half_days()).sum(),
+        })
+        .await?)
+}
+
+/// The summary: coverage against greedy, the simulated commands, days,
+/// spend, service levels and where the report is.
+fn summary(
     outcome: &YearOutcome,
+    figures: &Figures,
+    report: &reports::Report,
+    written: &reports::Written,
     report_dir: &Path,
     data: &Path,
     gias: Option<&Path>,
-) -> anyhow::Result<String> {
-    let rules = engine.rules();
-    let position = engine.position().await.0;
-    let cut = Cut { position, at: outcome.last_at };
-    let (report, spend) = engine
-        .read(|s| (reports::build(s, rules, cut), crate::weekly::spend(s, rules, outcome.last_at)))
-        .await?;
-    let written = reports::write(&report, report_dir)?;
+) -> String {
     let mut out = format!(
         "Bridges: a year of the partnership of LA {} ({} term weeks, schools from {})\nlog: {} events in {}\n\n",
-        rules.la_code,
+        report.la,
         outcome.weeks.len(),
         gias.map(|p| p.display().to_string()).unwrap_or_else(|| "a generated borough".into()),
-        position,
+        report.cut.position,
         data.display()
     );
     let _ = writeln!(
@@ -178,33 +211,18 @@ async fn summary(
             outcome.tally.refused.iter().map(|(k, n)| format!("{k} {n}")).collect();
         let _ = writeln!(out, "refused (recorded nothing): {}", refused.join(", "));
     }
-    let (expired, committed_days, delivered) = engine
-        .read(|s| {
-            let expired = s
-                .assignments
-                .values()
-                .filter(|a| a.status == crate::domain::state::AssignmentStatus::Expired)
-                .count();
-            let committed: u32 = s
-                .assignments
-                .values()
-                .filter(|a| a.is_committed())
-                .map(|a| a.days.values().sum::<u32>())
-                .sum();
-            let delivered: u32 = s.assignments.values().map(|a| a.charged_half_days()).sum();
-            (expired, committed, delivered)
-        })
-        .await?;
     let _ = writeln!(
         out,
-        "proposals expired unanswered: {expired}; days accepted: {committed_days}; days delivered (charged): {}",
-        reports::table::half_days_as_days(u64::from(delivered))
+        "proposals expired unanswered: {}; days accepted: {}; days delivered (charged): {}",
+        figures.expired,
+        figures.committed_days,
+        reports::table::half_days_as_days(u64::from(figures.delivered))
     );
     if let Some(p) = &outcome.erased {
         let _ = writeln!(out, "personal data erased half-way: practitioner {p}");
     }
     out.push('\n');
-    out.push_str(&spend);
+    out.push_str(&figures.spend);
     if let Some(t) = report.tables.iter().find(|t| t.name == "service_levels") {
         let mut by: std::collections::BTreeMap<(&str, &str), u64> = Default::default();
         for row in &t.rows {
@@ -224,7 +242,7 @@ async fn summary(
         report_dir.display(),
         written.page.display()
     );
-    Ok(out)
+    out
 }
 
 fn pct(part: u64, whole: u64) -> String {

@@ -107,7 +107,11 @@ pub fn cut_of(log: &EventLog, as_of: AsOf) -> Result<Cut, ReportError> {
                 _ => head,
             };
             let mut at = None;
-            log.scan(Position(position), Position(position), |e| at = Some(event_time(e)))?;
+            log.scan(Position(position), Position(position), |e| {
+                if e.position.0 == position {
+                    at = Some(event_time(e));
+                }
+            })?;
             Ok(Cut { position, at: at.unwrap_or(DateTime::<Utc>::UNIX_EPOCH) })
         }
         AsOf::Date(date) => {

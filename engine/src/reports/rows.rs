@@ -687,7 +687,7 @@ fn spend_by_month(f: &Facts<'_>, cut: &Cut) -> Table {
     }
     let today = cut.today();
     let years: Vec<&AcademicYearId> = {
-        // Years begun by the cut that have a budget or spending.
+        // Years begun by the cut that have a budget or any spending.
         let mut ys: Vec<&AcademicYearId> = f
             .rules
             .calendar
@@ -695,7 +695,10 @@ fn spend_by_month(f: &Facts<'_>, cut: &Cut) -> Table {
             .iter()
             .filter(|h| h.first <= today)
             .map(|h| &h.year)
-            .filter(|y| f.state.partnerships.contains_key(*y) || spent.keys().any(|k| k.0 == y.0))
+            .filter(|y| {
+                f.state.partnerships.get(*y).is_some_and(|p| p.budgets.values().any(|b| *b > 0))
+                    || spent.keys().any(|k| k.0 == y.0)
+            })
             .collect();
         ys.dedup();
         ys
