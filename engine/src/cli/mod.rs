@@ -1,7 +1,7 @@
 //! The `bridges` command line, noun then verb: `school|practitioner|request|
 //! assignment|partnership|round <verb>` (one file each), the whole LA's `match`
 //! and `submit FILE|-`, `import gias|inspections|practitioners|requests`, `weekly` (the main
-//! job), `log verify|export|import` (in `log.rs`), `bench log|engine`. Each arm opens the log in `--data DIR` and
+//! job), `report` and `problem export` (in `report.rs`), `log verify|export|import` (in `log.rs`), `bench log|engine`. Each arm opens the log in `--data DIR` and
 //! calls the library; a domain command goes through a `session::Session`
 //! (the engine, `--as`, `--at`, `--id`). A rejection exits 2, an
 //! environment error 1; errors become `anyhow` only here, and leave as one
@@ -19,6 +19,7 @@ mod matching;
 mod parse;
 mod partnership;
 mod practitioner;
+mod report;
 mod request;
 mod round;
 mod school;
@@ -26,6 +27,7 @@ pub mod serve;
 pub mod session;
 pub mod submit;
 mod weekly;
+mod year;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -125,6 +127,20 @@ pub enum Command {
     ///
     /// Example: bridges weekly --week 2026-W48
     Weekly(weekly::WeeklyArgs),
+    /// README's main job: a year of the partnership (39 weekly runs with
+    /// simulated answers, visits, closures and an erasure), then the report.
+    ///
+    /// Example: bridges year --seed 7
+    Year(year::YearArgs),
+    /// The LA's reports: CSV files for Excel, one self-contained HTML page
+    /// with charts, and a recharge statement per receiving school per
+    /// quarter, as of the whole log, a position or a date.
+    Report(report::ReportArgs),
+    /// Problem documents: export the one a run would have solved at a cut.
+    Problem {
+        #[command(subcommand)]
+        what: report::ProblemCommand,
+    },
     /// Import the LA's files: a GIAS extract, inspection outcomes,
     /// practitioners, requests (CSV, by header names; exit 2 if a row was
     /// rejected, after the good rows went in).
@@ -224,6 +240,13 @@ fn kind_of(cause: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
     if let Some(e) = cause.downcast_ref::<LogError>() {
         return Some(log_error_kind(e));
     }
+    if let Some(e) = cause.downcast_ref::<crate::reports::ReportError>() {
+        return match e {
+            crate::reports::ReportError::Log(log) => Some(log_error_kind(log)),
+            e if e.is_bad_input() => Some(ErrorKind::BadInput),
+            _ => Some(ErrorKind::Environment),
+        };
+    }
     if let Some(e) = cause.downcast_ref::<WeeklyError>() {
         return match e.is_bad_input() {
             Some(true) => Some(ErrorKind::BadInput),
@@ -322,6 +345,9 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::Weekly(a) => weekly::run(a, &config, &data, open).await,
         Command::Serve(a) => serve::run(a, &config, &data, open()?).await,
+        Command::Year(a) => year::run(a, &config, &data, open).await,
+        Command::Report(a) => report::run_report(a, &config, open()?).await,
+        Command::Problem { what } => report::run_problem(what, &config, open()?, acting.at).await,
         Command::Import { what } => import::run(what, &config, &data, open()?, &acting).await,
         Command::Log { what } => log::run(what, &log_config()).await,
         Command::Bench { what: BenchCommand::Log(opts) } => {
