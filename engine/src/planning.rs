@@ -80,7 +80,7 @@ fn cut(state: &State, rules: &Rules, at: DateTime<Utc>, only: Option<&RequestId>
             && state.schools.get(&r.urn).is_some_and(|s| s.is_open())
             && r.days.keys().any(|p| planned.contains(p))
     };
-    let is_planned = |id: &RequestId| state.requests.get(id).is_some_and(|r| planned_request(r));
+    let is_planned = |id: &RequestId| state.requests.get(id).is_some_and(&planned_request);
 
     // Pins: days held in planned half-terms, merged per pair, whoever holds
     // them (a practitioner who withdrew or was erased since keeps what they
