@@ -314,7 +314,11 @@ fn cut(state: &State, rules: &Rules, at: DateTime<Utc>, only: Option<&RequestId>
         if p.budgets.is_empty() {
             return None;
         }
-        let total: u64 = p.budgets.values().sum();
+        // The budget pays the brokerage fee on top of each day's rate, so
+        // the days it buys cost at most total / (1 + fee) in rates (a plan
+        // to the full total overspent it by the fee).
+        let total: u64 =
+            p.budgets.values().sum::<u64>() * 10_000 / (10_000 + u64::from(p.fee_basis_points));
         let spent_before: u64 = state
             .assignments
             .values()
