@@ -328,7 +328,9 @@ impl Sim<'_> {
             let key = format!("visit {a} {day}");
             let visit = VisitId(format!("v{}", &hex::encode(Sha256::digest(key.as_bytes()))[..12]));
             let r = draw(self.seed, &key);
-            if r < 0.04 {
+            if r < 0.06 {
+                // Under 0.04 cancelled ahead; else a no-show, charged.
+                let no_show = r >= 0.04;
                 self.send(
                     at,
                     Command::CancelVisit(CancelVisit {
@@ -336,21 +338,8 @@ impl Sim<'_> {
                         visit: Some(visit),
                         on: day,
                         half_days: 2,
-                        no_show: false,
-                        charged: false,
-                    }),
-                )
-                .await?;
-            } else if r < 0.06 {
-                self.send(
-                    at,
-                    Command::CancelVisit(CancelVisit {
-                        assignment: a,
-                        visit: Some(visit),
-                        on: day,
-                        half_days: 2,
-                        no_show: true,
-                        charged: true,
+                        no_show,
+                        charged: no_show,
                     }),
                 )
                 .await?;
