@@ -76,6 +76,8 @@ pub struct Config {
     pub policy: Policies,
     /// Size of the generated week when no real intake is given.
     pub weekly: WeeklySize,
+    /// When `bridges serve` starts matching runs by itself.
+    pub schedule: ScheduleSettings,
 }
 
 /// `[log]`: how the event log is opened.
@@ -189,6 +191,56 @@ pub struct WeeklySize {
     pub schools: usize,
     pub practitioners: usize,
     pub requests: usize,
+}
+
+/// `[schedule]`: the matching run `bridges serve` starts by itself, on
+/// `days` at `time` in `timezone`, in term weeks (`crate::schedule`).
+/// `enabled = false` or no days: runs on demand only.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSettings {
+    pub enabled: bool,
+    /// `Mon` .. `Sun`, each once.
+    pub days: Vec<String>,
+    /// `HH:MM`, 24-hour, local to `timezone`.
+    pub time: String,
+    /// An IANA name (`Europe/London`).
+    pub timezone: String,
+}
+
+impl ScheduleSettings {
+    /// The schedule it configures, or `None` for runs on demand only (the
+    /// values are checked by `Config::validate`; a bad one is `None` too).
+    pub fn schedule(&self) -> Option<crate::schedule::Schedule> {
+        if !self.enabled || self.days.is_empty() {
+            return None;
+        }
+        let days: Result<Vec<_>, _> =
+            self.days.iter().map(|d| crate::schedule::parse_day(d)).collect();
+        Some(crate::schedule::Schedule::new(
+            days.ok()?,
+            crate::schedule::parse_time(&self.time).ok()?,
+            crate::schedule::parse_zone(&self.timezone).ok()?,
+        ))
+    }
+
+    fn validate(&self) -> Result<(), Invalid> {
+        let mut seen = BTreeSet::new();
+        for (i, day) in self.days.iter().enumerate() {
+            let key = format!("schedule.days[{i}]");
+            let parsed = crate::schedule::parse_day(day)
+                .map_err(|reason| Invalid::new(&key, format!("{day:?}"), reason))?;
+            if !seen.insert(parsed.num_days_from_monday()) {
+                return Err(Invalid::new(key, format!("{day:?}"), "a day is listed once"));
+            }
+        }
+        crate::schedule::parse_time(&self.time)
+            .map_err(|reason| Invalid::new("schedule.time", format!("{:?}", self.time), reason))?;
+        crate::schedule::parse_zone(&self.timezone).map_err(|reason| {
+            Invalid::new("schedule.timezone", format!("{:?}", self.timezone), reason)
+        })?;
+        Ok(())
+    }
 }
 
 /// A configuration that cannot be used. One line, naming the file or the
@@ -389,6 +441,7 @@ impl Config {
         }
         positive("weekly.practitioners", self.weekly.practitioners as u64)?;
         positive("weekly.requests", self.weekly.requests as u64)?;
+        self.schedule.validate()?;
         Ok(())
     }
 
@@ -732,6 +785,33 @@ mod tests {
         let generated: BTreeSet<&str> =
             bridges_worker::tools::brokerage_generate::SPECIALISMS.into_iter().collect();
         assert_eq!(configured, generated);
+    }
+
+    #[test]
+    fn given_the_schedule_then_it_is_off_by_default_and_bad_values_are_named() {
+        let config = Config::built_in().expect("default config");
+        assert_eq!(config.schedule.schedule(), None, "runs on demand only by default");
+        let on = DEFAULT_TOML.replace("enabled = false", "enabled = true");
+        let config = Config::from_toml(&on, "on.toml").expect("valid");
+        assert!(config.schedule.schedule().is_some());
+        let empty = on.replace("days = [\"Mon\"]", "days = []");
+        let config = Config::from_toml(&empty, "empty.toml").expect("valid");
+        assert_eq!(config.schedule.schedule(), None, "no days: on demand only");
+        for (from, to, key, value) in [
+            ("days = [\"Mon\"]", "days = [\"Mon\", \"Funday\"]", "schedule.days[1]", "\"Funday\""),
+            ("days = [\"Mon\"]", "days = [\"Mon\", \"Mon\"]", "schedule.days[1]", "\"Mon\""),
+            ("time = \"07:00\"", "time = \"7am\"", "schedule.time", "\"7am\""),
+            ("time = \"07:00\"", "time = \"25:00\"", "schedule.time", "\"25:00\""),
+            (
+                "timezone = \"Europe/London\"",
+                "timezone = \"Mars/Olympus\"",
+                "schedule.timezone",
+                "\"Mars/Olympus\"",
+            ),
+        ] {
+            let text = DEFAULT_TOML.replace(from, to);
+            assert_eq!(file_error(&text), (key.to_owned(), value.to_owned()), "{to}");
+        }
     }
 
     #[test]

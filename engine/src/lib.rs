@@ -23,6 +23,7 @@ pub mod render;
 pub mod reports;
 pub mod rounds;
 pub mod rules;
+pub mod schedule;
 pub mod views;
 pub mod weekly;
 pub mod year;
