@@ -36,7 +36,7 @@ impl Lab {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = write_config(dir.path(), schools, practitioners, requests);
         let data = dir.path().join("data");
-        seed(dir.path(), &config, &data);
+        seed(dir.path(), &config, &data, LA);
         let nats = NatsServer::start_with(nats_extra);
         Lab { dir, data, config, nats }
     }
@@ -68,6 +68,50 @@ impl Lab {
     }
 }
 
+/// One more LA for a server shared by several (`nats_many`): its own
+/// folder, configuration (`la_code` set) and log, seeded as `Lab`'s.
+#[derive(Debug)]
+pub struct Partnership {
+    pub la: u16,
+    pub dir: tempfile::TempDir,
+    pub data: PathBuf,
+    pub config: PathBuf,
+}
+
+impl Partnership {
+    /// LA `la` seeded with the demo's `schools`, `practitioners` and `requests`.
+    pub fn new(la: u16, schools: usize, practitioners: usize, requests: usize) -> Partnership {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = write_config(dir.path(), schools, practitioners, requests);
+        let text = std::fs::read_to_string(&config).expect("config");
+        std::fs::write(&config, text.replacen("la_code = 312", &format!("la_code = {la}"), 1))
+            .expect("write config");
+        let data = dir.path().join("data");
+        seed(dir.path(), &config, &data, la);
+        Partnership { la, dir, data, config }
+    }
+
+    /// `bridges serve` of this LA on the server at `url`, with `extra` arguments.
+    pub fn engine(&self, url: &str, extra: &[&str]) -> Service {
+        let mut cmd = Command::new(binary("bridges"));
+        cmd.arg("--data")
+            .arg(&self.data)
+            .arg("--config")
+            .arg(&self.config)
+            .arg("serve")
+            .arg("--nats-url")
+            .arg(url)
+            .args(extra);
+        let name = format!("engine-{}", self.la);
+        Service::spawn(&name, cmd, self.dir.path().join(format!("{name}.log")))
+    }
+
+    /// Every event of its log (its engine stopped).
+    pub fn log_events(&self) -> Vec<RecordedEvent> {
+        read_log(&self.data)
+    }
+}
+
 /// Every event of the log in `data`.
 pub fn read_log(data: &Path) -> Vec<RecordedEvent> {
     let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
@@ -92,9 +136,23 @@ pub fn write_config(dir: &Path, schools: usize, practitioners: usize, requests: 
     path
 }
 
+/// Switches the schedule of the configuration at `config` on: `days` (as
+/// TOML, `["Mon"]`) at `time` in Europe/London.
+pub fn schedule_on(config: &Path, days: &str, time: &str) {
+    let text = std::fs::read_to_string(config).expect("the lab's config");
+    let schedule = format!(
+        "[schedule]\nenabled = true\ndays = {days}\ntime = \"{time}\"\ntimezone = \"Europe/London\"\n"
+    );
+    let start = text.find("[schedule]").expect("the config has a [schedule] section");
+    let end = text[start..].find("timezone").map(|i| start + i).expect("schedule.timezone");
+    let end = end + text[end..].find('\n').map_or(text.len() - end, |i| i + 1);
+    let text = format!("{}{schedule}{}", &text[..start], &text[end..]);
+    std::fs::write(config, text).expect("write config");
+}
+
 /// The demo's files (written by a weekly run in a folder of their own),
 /// imported into `data` as a user would.
-fn seed(dir: &Path, config: &Path, data: &Path) {
+fn seed(dir: &Path, config: &Path, data: &Path, la: u16) {
     let scratch = dir.join("scratch");
     let out = run(Command::new(binary("bridges"))
         .arg("--data")
@@ -104,8 +162,9 @@ fn seed(dir: &Path, config: &Path, data: &Path) {
         .args(["weekly", "--week", "2026-W48", "--synthetic"]));
     assert!(out.status.success(), "weekly: {}", String::from_utf8_lossy(&out.stderr));
     let demo = dir.join("scratch-demo");
+    let la_code = la.to_string();
     for (kind, file, extra) in [
-        ("gias", "gias.csv", &["--la", "312"][..]),
+        ("gias", "gias.csv", &["--la", la_code.as_str()][..]),
         ("inspections", "inspections.csv", &[][..]),
         ("practitioners", "practitioners.csv", &[][..]),
         ("requests", "requests.csv", &[][..]),
@@ -256,8 +315,9 @@ pub fn validate(messages: &[(&str, Value)]) -> Value {
 }
 
 /// The Python of the tests' venv (`BRIDGES_VENV`, by default
-/// `~/.cache/bridges-venv`), which scripts/setup makes with jsonschema.
-fn venv_python() -> std::path::PathBuf {
+/// `~/.cache/bridges-venv`), which scripts/setup makes with jsonschema and
+/// nats-py; fails loudly when it or either package is missing.
+pub fn venv_python() -> std::path::PathBuf {
     let venv =
         std::env::var_os("BRIDGES_VENV").map(std::path::PathBuf::from).unwrap_or_else(|| {
             std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
@@ -269,7 +329,33 @@ fn venv_python() -> std::path::PathBuf {
         "{} is missing: run scripts/setup (it makes the tests' venv)",
         python.display()
     );
+    let out = run(Command::new(&python).args(["-c", "import jsonschema, nats"]));
+    assert!(
+        out.status.success(),
+        "the tests' venv {} lacks jsonschema or nats-py: run scripts/setup ({})",
+        venv.display(),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
     python
+}
+
+/// Runs scripts/outside_consumer.py (nats-py) against LA `la` on the
+/// server at `url`: it reads the events, assignments and plans streams
+/// through consumers of its own and validates every message against
+/// schemas/json; returns the counts per subject kind it printed.
+pub fn outside_consumer(url: &str, la: u16) -> Value {
+    let out = run(Command::new(venv_python())
+        .arg(workspace_root().join("scripts/outside_consumer.py"))
+        .args(["--url", url, "--la", &la.to_string()])
+        .arg("--schemas")
+        .arg(workspace_root().join("schemas/json")));
+    assert!(
+        out.status.success(),
+        "the outside consumer failed (exit {:?}): {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the outside consumer prints counts")
 }
 
 /// Rounds of a fault loop: `ci` by default and under CI, `slow` with

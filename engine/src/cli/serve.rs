@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// Log as JSON lines (default: text).
     #[arg(long)]
     pub log_json: bool,
+    /// For tests only: the schedule's clock reads this moment (RFC 3339)
+    /// at start and runs on from it.
+    #[arg(long, hide = true)]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Serves until SIGTERM or SIGINT.
@@ -86,6 +90,13 @@ pub async fn run(
                 mip_gap: Some(config.solver.mip_gap).filter(|g| *g > 0.0),
             },
         },
+        schedule: config.schedule.schedule().map(|schedule| nats::schedule::Scheduled {
+            schedule,
+            calendar: config.calendar.clone(),
+            clock: args.now.map_or_else(nats::schedule::Clock::system, |now| {
+                nats::schedule::Clock::starting_at(now)
+            }),
+        }),
     };
     let dir = super::weekly::keys_dir(data);
     let keys =

@@ -9,7 +9,8 @@
 //!   planning snapshot) and `<la>.runs.start` (a matching run now), as
 //!   endpoints of a NATS service (so `$SRV.PING`, `$SRV.INFO` and
 //!   `$SRV.STATS` answer for it);
-//! - publishes run requests and records the plans workers send back (`runs`).
+//! - publishes run requests and records the plans workers send back (`runs`);
+//! - starts the scheduled runs, catching up a missed one at start (`schedule`).
 //!
 //! On SIGTERM it stops taking requests, lets the relays drain what they
 //! have in flight, and closes the engine (with a checkpoint).
@@ -20,6 +21,7 @@
 
 pub mod relay;
 pub mod runs;
+pub mod schedule;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +58,8 @@ pub struct ServeOptions {
     /// Ack wait of the plans consumer.
     pub ack_wait: Duration,
     pub runs: runs::RunSettings,
+    /// The runs it starts by itself; `None`: on demand only.
+    pub schedule: Option<schedule::Scheduled>,
 }
 
 /// Why the service stopped with an error.
@@ -188,6 +192,17 @@ pub async fn serve(
     // The endpoints' subscriptions reach the server before "serving" is said.
     client.flush().await.map_err(nats("flushing the subscriptions"))?;
     info!(la = options.la, subjects = %format!("{b}.>"), "engine serving");
+    let scheduler = options.schedule.clone().map(|s| {
+        let run = schedule::run(
+            engine.clone(),
+            js.clone(),
+            options.runs.clone(),
+            max_payload,
+            s,
+            shutdown.clone(),
+        );
+        tokio::spawn(run)
+    });
 
     let commands = {
         let engine = engine.clone();
@@ -237,6 +252,9 @@ pub async fn serve(
     info!("engine shutting down: draining");
     let _ = commands.await;
     let _ = queries.await;
+    if let Some(scheduler) = scheduler {
+        let _ = scheduler.await;
+    }
     drop(service);
     let _ = plans.await;
     let relayed = [events.await, assignments.await];
