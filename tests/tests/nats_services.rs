@@ -5,7 +5,10 @@
 //!   solved by the worker, its plan recorded by the engine once, the
 //!   proposals out on `<la>.assignments.<practitioner>`; every event of the
 //!   log on the events stream exactly once and in log order; every message
-//!   valid against schemas/json; the service conventions answering.
+//!   valid against schemas/json; the service conventions answering; a
+//!   Python client (scripts/outside_consumer.py, nats-py) reading the
+//!   streams as an outside consumer, every message valid, exactly as many
+//!   as the log says.
 //! - Bad input over NATS: each gets a structured rejection, nothing is
 //!   written, and a good command afterwards succeeds.
 
@@ -14,7 +17,8 @@ use std::time::Duration;
 use async_nats::jetstream;
 use bridges_engine::log::RecordedEvent;
 use bridges_tests::services::{
-    AT, LA, Lab, client, eventually, request, stream_count, stream_messages, validate,
+    AT, LA, Lab, client, eventually, outside_consumer, request, stream_count, stream_messages,
+    validate,
 };
 use serde_json::{Value, json};
 
@@ -170,6 +174,12 @@ fn a_command_a_run_through_a_worker_and_everything_published_once() {
     });
     assert_eq!(counts["event-envelope"], json!(events.len() + proposals.len()), "{counts}");
     assert_eq!(counts["run-plan"], json!(1));
+    // An outside consumer in Python (nats-py) reads the streams through
+    // consumers of its own: exactly what the log says went out.
+    let outside = outside_consumer(&nats_server.url(), LA);
+    assert_eq!(outside["events"], json!(events.len()), "{outside}");
+    assert_eq!(outside["assignments"], json!(proposals.len()), "{outside}");
+    assert_eq!(outside["plans"], json!(recorded.len()), "{outside}");
     nats_server.kill();
 }
 
