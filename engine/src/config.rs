@@ -76,7 +76,10 @@ pub struct Config {
     pub policy: Policies,
     /// Size of the generated week when no real intake is given.
     pub weekly: WeeklySize,
-    /// When `bridges serve` starts matching runs by itself.
+    /// When `bridges serve` starts matching runs by itself. Optional (a
+    /// configuration from before it was built runs on demand only); when
+    /// given, every key of it is required.
+    #[serde(default)]
     pub schedule: ScheduleSettings,
 }
 
@@ -206,6 +209,18 @@ pub struct ScheduleSettings {
     pub time: String,
     /// An IANA name (`Europe/London`).
     pub timezone: String,
+}
+
+impl Default for ScheduleSettings {
+    /// No `[schedule]`: runs on demand only (the built-in file's values, off).
+    fn default() -> ScheduleSettings {
+        ScheduleSettings {
+            enabled: false,
+            days: vec!["Mon".to_owned()],
+            time: "07:00".to_owned(),
+            timezone: "Europe/London".to_owned(),
+        }
+    }
 }
 
 impl ScheduleSettings {
@@ -794,6 +809,11 @@ mod tests {
         let on = DEFAULT_TOML.replace("enabled = false", "enabled = true");
         let config = Config::from_toml(&on, "on.toml").expect("valid");
         assert!(config.schedule.schedule().is_some());
+        let start = DEFAULT_TOML.find("[schedule]").expect("the built-in [schedule]");
+        let without = Config::from_toml(&DEFAULT_TOML[..start], "old.toml").expect("valid");
+        assert_eq!(without.schedule, ScheduleSettings::default(), "optional: off when absent");
+        let partial = on.replace("time = \"07:00\"\n", "");
+        assert_eq!(file_error(&partial).0, "schedule.time", "given, every key is required");
         let empty = on.replace("days = [\"Mon\"]", "days = []");
         let config = Config::from_toml(&empty, "empty.toml").expect("valid");
         assert_eq!(config.schedule.schedule(), None, "no days: on demand only");
