@@ -286,6 +286,16 @@ fn solve_component(
 ) -> Result<ComponentResult, SolveError> {
     let started = Instant::now();
     let cand = enumerate::candidates(problem, pool, comp, quads, full_triples);
+    if cand.columns.is_empty() {
+        // No group of these schools meets the rules (a cluster cut or the
+        // leftovers of a pass can hold schools that are compatible in pairs
+        // but in no feasible triple). HiGHS refuses a model with no columns
+        // (`ModelEmpty`); nothing is placed, and when the enumeration looked
+        // at every triple, that is proven.
+        tracing::debug!(schools = comp.len(), complete = cand.complete, "no candidate group");
+        let bound = if cand.complete { 0 } else { fits };
+        return Ok(ComponentResult { chosen: Vec::new(), bound, cost: 0, optimal: cand.complete });
+    }
     // Rows are the component's members, 0..comp.len().
     let row_of = |a: usize| comp.binary_search(&a).expect("column members are in the component");
     let columns: Vec<enumerate::Column> = cand
