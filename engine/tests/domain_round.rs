@@ -229,26 +229,30 @@ fn opening_a_round_is_refused_naming_the_field() {
             periods: periods.map(|p| p.into_iter().map(period).collect()),
         })
     };
-    given(la_round()).when(open(R1, Y1, None)).then_rejected(RejectionCode::Duplicate, "round");
-    given(schools()).when(open("r 1", Y1, None)).then_rejected(RejectionCode::Invalid, "round");
+    given(la_round())
+        .when(open(R1, Y1, None))
+        .then_rejected_on_log(RejectionCode::Duplicate, "round");
+    given(schools())
+        .when(open("r 1", Y1, None))
+        .then_rejected_on_log(RejectionCode::Invalid, "round");
     given(schools())
         .when(open(R1, "2030-31", None))
-        .then_rejected(RejectionCode::NotConfigured, "year");
+        .then_rejected_on_log(RejectionCode::NotConfigured, "year");
     given(schools())
         .when(open(R1, Y1, Some(vec!["2026-AU2", "2027-SP1", "2027-AU1"])))
-        .then_rejected(RejectionCode::NotConfigured, "periods");
+        .then_rejected_on_log(RejectionCode::NotConfigured, "periods");
     given(schools())
         .at("2026-11-10T09:00:00Z")
         .when(open(R1, Y1, Some(vec!["2026-AU1", "2026-AU2", "2027-SP1"])))
-        .then_rejected(RejectionCode::PeriodEnded, "periods");
+        .then_rejected_on_log(RejectionCode::PeriodEnded, "periods");
     given(schools())
         .when(open(R1, Y1, Some(vec!["2026-AU2", "2026-AU2", "2027-SP1"])))
-        .then_rejected(RejectionCode::Invalid, "periods");
+        .then_rejected_on_log(RejectionCode::Invalid, "periods");
     // In May only two half-terms of the year are left: too few for a triad
     given(schools())
         .at("2027-05-03T09:00:00Z")
         .when(open(R1, Y1, None))
-        .then_rejected(RejectionCode::Invalid, "periods");
+        .then_rejected_on_log(RejectionCode::Invalid, "periods");
 }
 
 // --- enrol and withdraw ---------------------------------------------------
@@ -306,20 +310,22 @@ fn enrolling_is_refused_naming_the_field() {
     };
     given(la_round())
         .when(enrol("r9", &[200001], None))
-        .then_rejected(RejectionCode::UnknownRound, "round");
+        .then_rejected_on_log(RejectionCode::UnknownRound, "round");
     given(la_round())
         .when(enrol(R1, &[999999], None))
-        .then_rejected(RejectionCode::UnknownSchool, "urns");
+        .then_rejected_on_log(RejectionCode::UnknownSchool, "urns");
     given(la_round())
         .when(enrol(R1, &[200011], None))
-        .then_rejected(RejectionCode::SchoolClosed, "urns");
-    given(la_round()).when(enrol(R1, &[], None)).then_rejected(RejectionCode::Invalid, "urns");
+        .then_rejected_on_log(RejectionCode::SchoolClosed, "urns");
+    given(la_round())
+        .when(enrol(R1, &[], None))
+        .then_rejected_on_log(RejectionCode::Invalid, "urns");
     given(la_round())
         .when(enrol(R1, &[200007], Some(Phase::Primary)))
-        .then_rejected(RejectionCode::Invalid, "urns");
+        .then_rejected_on_log(RejectionCode::Invalid, "urns");
     given(la_confirmed())
         .when(enrol(R1, &[200007], None))
-        .then_rejected(RejectionCode::WrongState, "round");
+        .then_rejected_on_log(RejectionCode::WrongState, "round");
 }
 
 #[test]
@@ -341,13 +347,17 @@ fn a_school_withdraws_and_leaves_its_group() {
     let round = &state.rounds[&rid_(R1)];
     assert_eq!(round.groups[&2].members, urns(&[200002, 200006]));
     assert!(!round.enrolled.contains(&Urn(200005)));
-    given(la_formed()).when(withdraw(200007, "x")).then_rejected(RejectionCode::NotEnrolled, "urn");
-    given(la_formed()).when(withdraw(200005, " ")).then_rejected(RejectionCode::Invalid, "reason");
+    given(la_formed())
+        .when(withdraw(200007, "x"))
+        .then_rejected_on_log(RejectionCode::NotEnrolled, "urn");
+    given(la_formed())
+        .when(withdraw(200005, " "))
+        .then_rejected_on_log(RejectionCode::Invalid, "reason");
     let mut closed_round = la_formed();
     closed_round.push(DomainEvent::RoundClosed(RoundClosed { round: rid_(R1) }));
     given(closed_round)
         .when(withdraw(200005, "new head"))
-        .then_rejected(RejectionCode::WrongState, "round");
+        .then_rejected_on_log(RejectionCode::WrongState, "round");
 }
 
 // --- form -----------------------------------------------------------------
@@ -393,27 +403,27 @@ fn forming_is_refused_when_the_plan_does_not_fit_the_round_or_breaks_a_rule() {
     // Enrolment changed since the snapshot: 200010 missing from the plan
     given(la_round())
         .when(form(&[G1, G2], &[200004, 200008]))
-        .then_rejected(RejectionCode::WrongState, "plan");
+        .then_rejected_on_log(RejectionCode::WrongState, "plan");
     // A school twice
     given(la_round())
         .when(form(&[G1, &[200002, 200005, 200001]], LEFT))
-        .then_rejected(RejectionCode::Invalid, "plan");
+        .then_rejected_on_log(RejectionCode::Invalid, "plan");
     // Two schools of one trust together
     let r = given(la_round())
         .when(form(
             &[&[200001, 200002, 200003], &[200004, 200005, 200006]],
             &[200008, 200009, 200010],
         ))
-        .then_rejected(RejectionCode::HardRule, "same_trust");
+        .then_rejected_on_log(RejectionCode::HardRule, "same_trust");
     assert_eq!(r.value, "200001, 200002");
     let mut bad = form(&[G1, G2], LEFT);
     if let Command::FormRound(f) = &mut bad {
         f.problem_sha256 = "abc".into();
     }
-    given(la_round()).when(bad).then_rejected(RejectionCode::Invalid, "problem_sha256");
+    given(la_round()).when(bad).then_rejected_on_log(RejectionCode::Invalid, "problem_sha256");
     given(la_confirmed())
         .when(form(&[G1, G2], LEFT))
-        .then_rejected(RejectionCode::WrongState, "round");
+        .then_rejected_on_log(RejectionCode::WrongState, "round");
 }
 
 // --- swap and move --------------------------------------------------------
@@ -460,24 +470,24 @@ fn a_swap_or_move_that_breaks_a_hard_rule_is_refused_naming_the_rule_and_the_sch
     // Same trust: 200002 into group 1 beside 200001
     let r = given(la_formed())
         .when(swap(200003, 200002))
-        .then_rejected(RejectionCode::HardRule, "same_trust");
+        .then_rejected_on_log(RejectionCode::HardRule, "same_trust");
     assert_eq!(r.value, "200001, 200002");
     // Good or better: group 1 without 200001 has concern, none, serious
     let r = given(la_formed())
         .when(swap(200001, 200005))
-        .then_rejected(RejectionCode::HardRule, "require_good_or_better");
+        .then_rejected_on_log(RejectionCode::HardRule, "require_good_or_better");
     assert_eq!(r.value, "200003, 200005, 200009");
     // Distance: the far school into group 2
     let r = given(la_formed())
         .when(swap(200005, 200008))
-        .then_rejected(RejectionCode::HardRule, "max_distance_km");
+        .then_rejected_on_log(RejectionCode::HardRule, "max_distance_km");
     assert!(r.value.contains("200008"), "{r:?}");
     // Phase: a secondary enrolled late, swapped into a primary group
     let mut with_secondary = la_formed();
     with_secondary.push(enrolled(R1, &[200007]));
     let r = given(with_secondary)
         .when(swap(200005, 200007))
-        .then_rejected(RejectionCode::HardRule, "phase_pools");
+        .then_rejected_on_log(RejectionCode::HardRule, "phase_pools");
     assert!(r.value.contains("200007"), "{r:?}");
     // History: 200004 and 200006 were grouped in a confirmed round of 2025-26
     let mut with_history = schools();
@@ -490,12 +500,12 @@ fn a_swap_or_move_that_breaks_a_hard_rule_is_refused_naming_the_rule_and_the_sch
     with_history.extend(formed_events());
     let r = given(with_history)
         .when(swap(200005, 200004))
-        .then_rejected(RejectionCode::HardRule, "history");
+        .then_rejected_on_log(RejectionCode::HardRule, "history");
     assert_eq!(r.value, "200004, 200006");
     // Group size: moving a school out of a triad leaves two
     let r = given(la_formed())
         .when(move_to(200003, None))
-        .then_rejected(RejectionCode::HardRule, "group_size");
+        .then_rejected_on_log(RejectionCode::HardRule, "group_size");
     assert_eq!(r.value, "200001, 200009");
 }
 
@@ -564,20 +574,28 @@ fn a_school_moves_into_a_group_of_four_and_back_out() {
     assert_eq!(c.groups[0].members, urns(G2));
     assert_eq!(c.unplaced[0].urn, Urn(200010));
     // Refusals
-    given(la_formed()).when(move_to(200010, Some(9))).then_rejected(RejectionCode::Invalid, "to");
-    given(la_formed()).when(move_to(200003, Some(1))).then_rejected(RejectionCode::Invalid, "to");
-    given(la_formed()).when(move_to(200010, None)).then_rejected(RejectionCode::Invalid, "to");
+    given(la_formed())
+        .when(move_to(200010, Some(9)))
+        .then_rejected_on_log(RejectionCode::Invalid, "to");
+    given(la_formed())
+        .when(move_to(200003, Some(1)))
+        .then_rejected_on_log(RejectionCode::Invalid, "to");
+    given(la_formed())
+        .when(move_to(200010, None))
+        .then_rejected_on_log(RejectionCode::Invalid, "to");
     given(la_formed())
         .when(move_to(200007, Some(1)))
-        .then_rejected(RejectionCode::NotEnrolled, "urn");
+        .then_rejected_on_log(RejectionCode::NotEnrolled, "urn");
     given(la_round())
         .when(move_to(200010, Some(1)))
-        .then_rejected(RejectionCode::WrongState, "round");
-    given(la_formed()).when(swap(200001, 200003)).then_rejected(RejectionCode::Invalid, "b");
-    given(la_formed()).when(swap(200007, 200003)).then_rejected(RejectionCode::NotEnrolled, "a");
+        .then_rejected_on_log(RejectionCode::WrongState, "round");
+    given(la_formed()).when(swap(200001, 200003)).then_rejected_on_log(RejectionCode::Invalid, "b");
+    given(la_formed())
+        .when(swap(200007, 200003))
+        .then_rejected_on_log(RejectionCode::NotEnrolled, "a");
     given(la_confirmed())
         .when(swap(200003, 200006))
-        .then_rejected(RejectionCode::WrongState, "round");
+        .then_rejected_on_log(RejectionCode::WrongState, "round");
 }
 
 // --- confirm, review, share, close -----------------------------------------
@@ -589,11 +607,11 @@ fn a_formed_round_is_confirmed_once_and_only_with_whole_groups() {
         .when(confirm())
         .then_events(vec![DomainEvent::RoundConfirmed(RoundConfirmed { round: rid_(R1) })]);
     assert!(state.rounds[&rid_(R1)].confirmed);
-    given(la_round()).when(confirm()).then_rejected(RejectionCode::WrongState, "round");
-    given(la_confirmed()).when(confirm()).then_rejected(RejectionCode::WrongState, "round");
+    given(la_round()).when(confirm()).then_rejected_on_log(RejectionCode::WrongState, "round");
+    given(la_confirmed()).when(confirm()).then_rejected_on_log(RejectionCode::WrongState, "round");
     given(la_formed())
         .when(Command::ConfirmRound(ConfirmRound { round: rid_("r9") }))
-        .then_rejected(RejectionCode::UnknownRound, "round");
+        .then_rejected_on_log(RejectionCode::UnknownRound, "round");
     // A withdrawal left group 2 with two schools
     let mut short = la_formed();
     short.push(DomainEvent::RoundSchoolWithdrawn(RoundSchoolWithdrawn {
@@ -601,7 +619,7 @@ fn a_formed_round_is_confirmed_once_and_only_with_whole_groups() {
         urn: Urn(200005),
         reason: "closing".into(),
     }));
-    given(short).when(confirm()).then_rejected(RejectionCode::HardRule, "group_size");
+    given(short).when(confirm()).then_rejected_on_log(RejectionCode::HardRule, "group_size");
 }
 
 #[test]
@@ -621,35 +639,35 @@ fn a_review_is_recorded_in_its_hosts_period_with_the_groups_reviewers() {
     // Refusals
     given(la_formed())
         .when(review(200001, "2026-09-07", &[200003], None))
-        .then_rejected(RejectionCode::WrongState, "round");
+        .then_rejected_on_log(RejectionCode::WrongState, "round");
     given(la_confirmed())
         .when(review(200010, "2026-09-07", &[200003], None))
-        .then_rejected(RejectionCode::NotEnrolled, "host");
+        .then_rejected_on_log(RejectionCode::NotEnrolled, "host");
     given(la_confirmed())
         .at("2026-11-10T09:00:00Z")
         .when(review(200001, "2026-11-03", &[200003], None))
-        .then_rejected(RejectionCode::OutsideHalfTerm, "on");
+        .then_rejected_on_log(RejectionCode::OutsideHalfTerm, "on");
     given(la_confirmed())
         .when(review(200001, "2026-09-10", &[200003], None))
-        .then_rejected(RejectionCode::InFuture, "on");
+        .then_rejected_on_log(RejectionCode::InFuture, "on");
     given(la_confirmed())
         .when(review(200001, "2026-09-05", &[200003], None))
-        .then_rejected(RejectionCode::NotWorkingDay, "on");
+        .then_rejected_on_log(RejectionCode::NotWorkingDay, "on");
     given(la_confirmed())
         .when(review(200001, "2026-09-07", &[200002], None))
-        .then_rejected(RejectionCode::NotEnrolled, "reviewers");
+        .then_rejected_on_log(RejectionCode::NotEnrolled, "reviewers");
     given(la_confirmed())
         .when(review(200001, "2026-09-07", &[200001], None))
-        .then_rejected(RejectionCode::NotEnrolled, "reviewers");
+        .then_rejected_on_log(RejectionCode::NotEnrolled, "reviewers");
     given(la_confirmed())
         .when(review(200001, "2026-09-07", &[], None))
-        .then_rejected(RejectionCode::Invalid, "reviewers");
+        .then_rejected_on_log(RejectionCode::Invalid, "reviewers");
     given(la_confirmed())
         .when(review(200001, "2026-09-07", &[200003, 200003], None))
-        .then_rejected(RejectionCode::Invalid, "reviewers");
+        .then_rejected_on_log(RejectionCode::Invalid, "reviewers");
     given(la_confirmed())
         .when(review(200001, "2026-09-07", &[200003], Some(0.3)))
-        .then_rejected(RejectionCode::Invalid, "days");
+        .then_rejected_on_log(RejectionCode::Invalid, "days");
     let mut held = la_confirmed();
     held.push(DomainEvent::ReviewRecorded(ReviewRecorded {
         round: rid_(R1),
@@ -660,7 +678,7 @@ fn a_review_is_recorded_in_its_hosts_period_with_the_groups_reviewers() {
     }));
     given(held.clone())
         .when(review(200001, "2026-09-07", &[200003], None))
-        .then_rejected(RejectionCode::Duplicate, "host");
+        .then_rejected_on_log(RejectionCode::Duplicate, "host");
     // Sharing the report
     let share = |shared: bool| {
         Command::ShareReport(ShareReport { round: rid_(R1), host: Urn(200001), shared })
@@ -677,7 +695,7 @@ fn a_review_is_recorded_in_its_hosts_period_with_the_groups_reviewers() {
     }));
     given(shared.clone()).when(share(true)).then_unchanged();
     given(shared).when(share(false)).then_ok();
-    given(la_confirmed()).when(share(true)).then_rejected(RejectionCode::WrongState, "host");
+    given(la_confirmed()).when(share(true)).then_rejected_on_log(RejectionCode::WrongState, "host");
     // Closing
     let close = || Command::CloseRound(CloseRound { round: rid_(R1) });
     given(held.clone())
@@ -685,11 +703,13 @@ fn a_review_is_recorded_in_its_hosts_period_with_the_groups_reviewers() {
         .then_events(vec![DomainEvent::RoundClosed(RoundClosed { round: rid_(R1) })]);
     let mut closed_round = held;
     closed_round.push(DomainEvent::RoundClosed(RoundClosed { round: rid_(R1) }));
-    given(closed_round.clone()).when(close()).then_rejected(RejectionCode::WrongState, "round");
+    given(closed_round.clone())
+        .when(close())
+        .then_rejected_on_log(RejectionCode::WrongState, "round");
     given(closed_round.clone())
         .when(share(false))
-        .then_rejected(RejectionCode::WrongState, "round");
+        .then_rejected_on_log(RejectionCode::WrongState, "round");
     given(closed_round)
         .when(review(200003, "2026-09-07", &[200001], None))
-        .then_rejected(RejectionCode::WrongState, "round");
+        .then_rejected_on_log(RejectionCode::WrongState, "round");
 }

@@ -599,3 +599,45 @@ fn tree_bug_01_highs_misreads_a_stage_2_start() {
     assert_eq!(plan.status, bridges_schemas::common::SolveStatus::Optimal);
     assert_eq!(brute_force(&problem), (6, 2362));
 }
+
+/// The generated round of 1,500 schools ended in "HiGHS ended with
+/// ModelEmpty": a component over `DIRECT_MAX` is solved in clusters, then
+/// the schools they left out get a pass of their own, and those can be
+/// compatible in pairs yet in no feasible triple (here: the concern schools
+/// left once every good school is in a group, under
+/// `require_good_or_better`), so that pass built a model with no columns.
+/// Now such a part places nobody and the round still solves. The smallest
+/// pool that takes that path: one component of `DIRECT_MAX + 1` schools.
+#[test]
+fn tree_bug_02_a_leftover_part_with_no_feasible_triple_is_not_sent_to_highs() {
+    let n = bridges_worker::triads::DIRECT_MAX + 1;
+    let goods = n.div_ceil(4);
+    let schools: Vec<TriadSchool> = (0..n)
+        .map(|i| {
+            let ofsted = if i % 4 == 0 { Ofsted::Good } else { Ofsted::RequiresImprovement };
+            let (row, col) = ((i / 13) as f64, (i % 13) as f64);
+            school(
+                400_000 + i as u32,
+                500_000.0 + 400.0 * col,
+                180_000.0 + 400.0 * row,
+                Some(ofsted),
+            )
+        })
+        .collect();
+    let problem = TriadsProblem {
+        periods: periods(3),
+        schools,
+        history: vec![],
+        partnerships: vec![],
+        policy: TriadsPolicy { allow_groups_of_4: false, ..policy() },
+    };
+    let plan = solve_checked(&problem);
+    // One good school per group at least: `goods` groups at most.
+    assert!(goods < n / 3);
+    assert_eq!(plan.groups.len(), goods, "{:?}", plan.unplaced);
+    assert_eq!(plan.unplaced.len(), n - 3 * goods);
+    // Every good school is placed: the ones left are concern schools.
+    let good: BTreeSet<Urn> =
+        problem.schools.iter().filter(|s| s.ofsted == Some(Ofsted::Good)).map(|s| s.urn).collect();
+    assert!(plan.unplaced.iter().all(|u| !good.contains(&u.urn)), "{:?}", plan.unplaced);
+}

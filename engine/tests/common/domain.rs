@@ -20,7 +20,7 @@ use bridges_engine::domain::{
 };
 use bridges_engine::handle::{Engine, Outcome};
 use bridges_engine::keys::KeyStore;
-use bridges_engine::log::{EventLog, LogConfig};
+use bridges_engine::log::{AppendRequest, EventLog, ExpectedVersion, LogConfig, NewEvent};
 use bridges_schemas::brokerage::BrokeragePolicy;
 use bridges_schemas::commands::{Command, CommandEnvelope, Rejection, RejectionCode};
 use bridges_schemas::events::*;
@@ -254,6 +254,8 @@ pub fn personal(id: &str, name: &str, email: Option<&str>, phone: Option<&str>) 
 /// A state built from events, and the context the next command is decided in.
 pub struct Given {
     pub state: State,
+    /// The given events as folded, for `then_rejected_on_log`.
+    pub events: Vec<(EventMeta, DomainEvent)>,
     pub at: DateTime<Utc>,
     pub actor: UserId,
     pub rules: Rules,
@@ -264,6 +266,7 @@ pub struct Given {
 pub fn given(events: impl IntoIterator<Item = DomainEvent>) -> Given {
     Given {
         state: State::default(),
+        events: Vec::new(),
         at: t(T0),
         actor: user("broker-1"),
         rules: rules(),
@@ -278,6 +281,7 @@ impl Given {
         let meta = EventMeta { actor: user("broker-1"), at: t(at) };
         for e in events {
             apply(&mut self.state, &e, &meta);
+            self.events.push((meta.clone(), e));
         }
         self
     }
@@ -369,6 +373,71 @@ impl When {
             }
             Ok(events) => panic!("{} was not rejected: {events:?}", self.command.name()),
         }
+    }
+
+    /// As [`When::then_rejected`], and again through `Engine::handle` on a
+    /// real log in a temporary folder that holds the given events (with the
+    /// given rules and time): the same rejection, and the log head, the
+    /// state and the key store as they were.
+    #[track_caller]
+    pub fn then_rejected_on_log(self, code: RejectionCode, field: &str) -> Rejection {
+        let events = self.given.events.clone();
+        let rules = self.given.rules.clone();
+        let envelope = CommandEnvelope {
+            id: "rejected-row".into(),
+            actor: self.given.actor.clone(),
+            at: self.given.at,
+            command: self.command.clone(),
+        };
+        let rejection = self.then_rejected(code, field);
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        runtime.block_on(async {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let log = EventLog::open(LogConfig::new(dir.path().join("data"))).expect("open log");
+            // One append per run of events of one stream, in the given order.
+            let mut k = 0;
+            while k < events.len() {
+                let stream = events[k].1.stream();
+                let mut run = Vec::new();
+                while k < events.len() && events[k].1.stream() == stream && run.len() < 1_000 {
+                    let (meta, e) = &events[k];
+                    run.push(NewEvent {
+                        event_id: uuid::Uuid::new_v4(),
+                        type_name: e.type_name().to_owned(),
+                        type_version: e.version(),
+                        payload: e.to_payload_with(meta),
+                    });
+                    k += 1;
+                }
+                let request = AppendRequest {
+                    stream,
+                    expected: ExpectedVersion::Any,
+                    events: run,
+                    command_id: None,
+                    recorded_at: events[k - 1].0.at,
+                };
+                log.append(request).await.expect("append a given event");
+            }
+            let keys = KeyStore::open(dir.path().join("data-keys")).expect("open keys");
+            let engine = Engine::open(log, rules, keys).await.expect("open engine");
+            let head = engine.log().head();
+            let state = engine.read(|s| s.clone()).await.expect("read");
+            let key_files = files_under(&dir.path().join("data-keys"));
+            match engine.handle(&envelope).await.expect("handled") {
+                Outcome::Rejected(r) => {
+                    assert_eq!((r.code, r.field.as_str()), (code, field), "on the log: {r:?}")
+                }
+                other => {
+                    panic!("on the log, {} was not rejected: {other:?}", envelope.command.name())
+                }
+            }
+            assert_eq!(engine.log().head(), head, "{} wrote to the log", envelope.command.name());
+            assert_eq!(engine.read(|s| s.clone()).await.expect("read"), state);
+            assert_eq!(files_under(&dir.path().join("data-keys")), key_files, "a key was written");
+            engine.close().await.expect("close");
+        });
+        rejection
     }
 
     /// Expects a valid command that changes nothing.

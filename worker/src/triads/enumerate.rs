@@ -39,6 +39,9 @@ pub struct Candidates {
     pub columns: Vec<Column>,
     /// Every feasible group of the component is among `columns`.
     pub complete: bool,
+    /// Every feasible triple of the component is among `columns` (quads
+    /// may not be).
+    pub triples_complete: bool,
     /// Quads are allowed but too many to enumerate: none are columns, and
     /// leftovers are inserted into chosen triads after the solve instead.
     pub insert_quads: bool,
@@ -197,6 +200,7 @@ pub fn candidates(
     } else {
         pruned_triples(problem, pool, comp, &nbrs, dref)
     };
+    let triples_complete = complete;
     let mut insert_quads = false;
     if quads {
         match all_quads(problem, pool, comp, &nbrs, complete, dref) {
@@ -209,7 +213,7 @@ pub fn candidates(
     }
     columns.sort();
     columns.dedup_by(|a, b| a.members == b.members);
-    Candidates { columns, complete, insert_quads }
+    Candidates { columns, complete, triples_complete, insert_quads }
 }
 
 fn column(problem: &TriadsProblem, pool: &Pool, members: Vec<usize>, dref: f64) -> Column {

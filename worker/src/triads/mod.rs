@@ -286,6 +286,16 @@ fn solve_component(
 ) -> Result<ComponentResult, SolveError> {
     let started = Instant::now();
     let cand = enumerate::candidates(problem, pool, comp, quads, full_triples);
+    if cand.columns.is_empty() {
+        // No group of these schools meets the rules (a cluster cut or the
+        // leftovers of a pass can hold schools that are compatible in pairs
+        // but in no feasible triple). HiGHS refuses a model with no columns
+        // (`ModelEmpty`); nothing is placed, and when the enumeration looked
+        // at every triple, that is proven.
+        tracing::debug!(schools = comp.len(), complete = cand.complete, "no candidate group");
+        let bound = if cand.complete { 0 } else { fits };
+        return Ok(ComponentResult { chosen: Vec::new(), bound, cost: 0, optimal: cand.complete });
+    }
     // Rows are the component's members, 0..comp.len().
     let row_of = |a: usize| comp.binary_search(&a).expect("column members are in the component");
     let columns: Vec<enumerate::Column> = cand
@@ -329,7 +339,11 @@ fn solve_component(
         seconds = started.elapsed().as_secs_f64(),
         "stage 1 (schools placed) done"
     );
-    let gap = options.mip_gap.unwrap_or(if cand.complete { DEFAULT_QUALITY_GAP } else { 1e-3 });
+    // Quads left to insertion can still be priced out (below) when every
+    // triple is a column and the triads place every school that fits.
+    let may_price_quads = cand.insert_quads && cand.triples_complete && placed >= fits;
+    let exact = cand.complete || may_price_quads;
+    let gap = options.mip_gap.unwrap_or(if exact { DEFAULT_QUALITY_GAP } else { 1e-3 });
     let limits = |presolve: bool| model::Limits {
         time_limit: time_share.map(|t| (t - started.elapsed().as_secs_f64()).max(0.01)),
         mip_rel_gap: Some(gap),
@@ -339,18 +353,22 @@ fn solve_component(
     // a heuristic incumbent and the LP bound cannot be in a better solution.
     let mut keep: Vec<usize> = (0..columns.len()).collect();
     let mut start = first.values.clone();
+    let relax = |columns: &[enumerate::Column]| {
+        let lp = model::build_quality(columns, comp.len(), placed, cap, true);
+        model::run_lp(lp, time_share.map(|t| (t - started.elapsed().as_secs_f64()).max(0.01)))
+            .map_err(SolveError::Solver)
+    };
+    let mut relaxation = None;
     if columns.len() > REDUCE_ABOVE {
-        let lp = model::build_quality(&columns, comp.len(), placed, cap, true);
-        if let Some((z_lp, reduced)) =
-            model::run_lp(lp, time_share.map(|t| (t - started.elapsed().as_secs_f64()).max(0.01)))
-                .map_err(SolveError::Solver)?
-        {
+        relaxation = relax(&columns)?;
+        if let Some(model::Relaxation { objective: z_lp, reduced, .. }) = &relaxation {
+            let (z_lp, reduced) = (*z_lp, reduced);
             let incumbent = heuristic(
                 &columns,
                 comp.len(),
                 placed,
                 cap,
-                &reduced,
+                reduced,
                 &first.values,
                 limits(false),
             )?;
@@ -386,8 +404,27 @@ fn solve_component(
         insert_leftovers(problem, pool, comp, &mut chosen);
     }
     let placed = chosen.iter().map(|c| c.members.len()).sum::<usize>();
-    let cost = chosen.iter().map(|c| c.cost).sum();
-    let optimal = cand.complete && first.optimal && quality_optimal && placed >= bound;
+    let cost: i64 = chosen.iter().map(|c| c.cost).sum();
+    // Stage 1 is proven when HiGHS says so or the pool arithmetic bound is met.
+    let placed_proven = first.optimal || placed >= fits;
+    let quads_priced_out = may_price_quads
+        && quality_optimal
+        && placed >= fits
+        && chosen.iter().all(|c| c.members.len() == 3)
+        && {
+            if relaxation.is_none() {
+                relaxation = relax(&columns)?;
+            }
+            let with_quad = relaxation
+                .as_ref()
+                .and_then(|lp| model::quad_plan_bound(&columns, comp.len(), placed, cap, lp));
+            tracing::debug!(?with_quad, cost, "groups of 4 priced out");
+            // Costs are integers: a plan with a quad costs at least
+            // ceil(bound), so none is cheaper when that is at least `cost`.
+            with_quad.is_some_and(|b| b > cost as f64 - 1.0 + 1e-6 * (cost as f64).abs().max(1.0))
+        };
+    let optimal =
+        (cand.complete || quads_priced_out) && placed_proven && quality_optimal && placed >= bound;
     Ok(ComponentResult { chosen, bound: bound.max(placed), cost, optimal })
 }
 

@@ -123,6 +123,12 @@ pub fn placed_at_most(columns: &[Column], vars: &[Variable], cap: usize) -> Cons
 /// passed as a starting incumbent. `None` when HiGHS found no solution.
 pub fn run(built: Built, limits: Limits, start: Option<&[f64]>) -> Result<Option<Outcome>, String> {
     let columns = built.vars.len();
+    if columns == 0 {
+        // HiGHS refuses a model with no columns (`ModelEmpty`); a stage 2
+        // whose column reduction kept none (a stage 1 cut short by the time
+        // limit placed nobody) has no solution to give.
+        return Ok(None);
+    }
     let mut model = built.problem.try_into_inner().map_err(|e| e.to_string())?;
     model.make_quiet();
     if !limits.presolve {
@@ -205,9 +211,22 @@ pub fn run_quality(
     Ok(outcome)
 }
 
-/// Solves a relaxed model to optimality: its objective and each column's
-/// reduced cost. `None` when the LP is infeasible or did not finish.
-pub fn run_lp(built: Built, time_limit: Option<f64>) -> Result<Option<(f64, Vec<f64>)>, String> {
+/// A solved stage-2 relaxation ([`build_quality`] with `relaxed`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relaxation {
+    pub objective: f64,
+    /// Each column's reduced cost.
+    pub reduced: Vec<f64>,
+    /// HiGHS's row duals in row order: the [`school_at_most_once`] rows
+    /// (schools in any column, ascending), then [`placed_at_least`], then
+    /// [`placed_at_most`].
+    pub rows: Vec<f64>,
+}
+
+/// Solves a relaxed model to optimality: its objective, each column's
+/// reduced cost and the row duals. `None` when the LP is infeasible or did
+/// not finish.
+pub fn run_lp(built: Built, time_limit: Option<f64>) -> Result<Option<Relaxation>, String> {
     let mut model = built.problem.try_into_inner().map_err(|e| e.to_string())?;
     model.make_quiet();
     model.set_option("threads", 1);
@@ -219,7 +238,77 @@ pub fn run_lp(built: Built, time_limit: Option<f64>) -> Result<Option<(f64, Vec<
         return Ok(None);
     }
     let objective = solved.objective_value();
-    Ok(Some((objective, solved.get_solution().dual_columns().to_vec())))
+    let solution = solved.get_solution();
+    Ok(Some(Relaxation {
+        objective,
+        reduced: solution.dual_columns().to_vec(),
+        rows: solution.dual_rows().to_vec(),
+    }))
+}
+
+/// Slack allowed on the sign of a row dual (HiGHS's dual feasibility
+/// tolerance is 1e-7).
+const DUAL_SIGN_TOL: f64 = 1e-7;
+
+/// A lower bound on the stage-2 cost of every plan that uses at least one
+/// group of 4, when no quad is a column (too many to enumerate), from the
+/// duals of the triads' relaxation: `None` when the duals do not have the
+/// signs the bound needs.
+///
+/// For row duals `y_s <= 0` (school rows), `y_t >= 0` (placed at least
+/// `target`) and `y_k <= 0` (placed at most `cap`), every feasible 0/1 plan
+/// `x` over any columns costs at least `D + sum_c r_c x_c`, where
+/// `D = sum_s y_s + y_t target + y_k cap` and `r_c = cost_c - sum_{s in c}
+/// w_s` with `w_s = y_s + y_t + y_k` (weak Lagrangian duality). A quad
+/// costs at least [`super::enumerate::QUAD_PENALTY`], so its `r` is at least
+/// `QUAD_PENALTY` less the four largest `w_s`; the triads' negative `r`
+/// bound the rest. So a plan with a quad costs at least `D + sum_{triads}
+/// min(r_c, 0) + QUAD_PENALTY - top4(w)` when that last term is not
+/// negative (else `None`: the bound says nothing).
+pub fn quad_plan_bound(
+    columns: &[Column],
+    schools: usize,
+    target: usize,
+    cap: usize,
+    lp: &Relaxation,
+) -> Option<f64> {
+    let mut has_row = vec![false; schools];
+    for c in columns {
+        for &s in &c.members {
+            has_row[s] = true;
+        }
+    }
+    let rows: usize = has_row.iter().filter(|&&r| r).count();
+    if lp.rows.len() != rows + 2 {
+        return None;
+    }
+    let (y_t, y_k) = (lp.rows[rows], lp.rows[rows + 1]);
+    if y_t < -DUAL_SIGN_TOL || y_k > DUAL_SIGN_TOL {
+        return None;
+    }
+    let (y_t, y_k) = (y_t.max(0.0), y_k.min(0.0));
+    let mut y = vec![0.0; schools];
+    let mut next = 0;
+    for (s, &row) in has_row.iter().enumerate() {
+        if row {
+            if lp.rows[next] > DUAL_SIGN_TOL {
+                return None;
+            }
+            y[s] = lp.rows[next].min(0.0);
+            next += 1;
+        }
+    }
+    let w: Vec<f64> = y.iter().map(|y_s| y_s + y_t + y_k).collect();
+    let d = y.iter().sum::<f64>() + y_t * target as f64 + y_k * cap as f64;
+    let negative: f64 = columns
+        .iter()
+        .map(|c| (c.cost as f64 - c.members.iter().map(|&s| w[s]).sum::<f64>()).min(0.0))
+        .sum();
+    let mut largest = w.clone();
+    largest.sort_by(|a, b| b.total_cmp(a));
+    let top4: f64 = largest.iter().take(4).sum();
+    let quad = super::enumerate::QUAD_PENALTY as f64 - top4;
+    (schools >= 4 && quad >= 0.0).then_some(d + negative + quad)
 }
 
 fn variables(n: usize) -> (ProblemVariables, Vec<Variable>) {
