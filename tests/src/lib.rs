@@ -2,6 +2,7 @@
 //! folder, and running a command to completion. Tests here drive the real
 //! `bridges` and `bridges-worker` processes, as a user or CI would.
 
+pub mod browser;
 pub mod nats;
 pub mod services;
 

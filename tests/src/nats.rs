@@ -224,3 +224,77 @@ impl Drop for Service {
         self.kill();
     }
 }
+
+/// A JetStream cluster of nats-server processes on loopback (the
+/// three-node fault test): each node a `NatsServer` with its own port,
+/// store and log, named `n0`, `n1`, …, routed to every other node.
+#[derive(Debug)]
+pub struct NatsCluster {
+    pub nodes: Vec<NatsServer>,
+}
+
+impl NatsCluster {
+    /// Starts `n` nodes and waits until JetStream has a meta leader.
+    pub fn start(n: usize) -> NatsCluster {
+        let routes: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        let list = routes
+            .iter()
+            .map(|p| format!("nats-route://127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let nodes = routes
+            .iter()
+            .enumerate()
+            .map(|(i, port)| {
+                NatsServer::start_with(&format!(
+                    "server_name: n{i}\ncluster {{\n  name: bridges\n  listen: 127.0.0.1:{port}\n  routes: [{list}]\n}}\n"
+                ))
+            })
+            .collect();
+        let cluster = NatsCluster { nodes };
+        cluster.wait_for_jetstream();
+        cluster
+    }
+
+    /// Every node's URL, comma-separated (as `--nats-url` takes it).
+    pub fn urls(&self) -> String {
+        self.nodes.iter().map(NatsServer::url).collect::<Vec<_>>().join(",")
+    }
+
+    /// The node named `name` (`n0`, …).
+    pub fn node(&mut self, name: &str) -> &mut NatsServer {
+        let i: usize = name.trim_start_matches('n').parse().expect("a node name n<i>");
+        &mut self.nodes[i]
+    }
+
+    /// Waits (up to 60 s) until every running node answers a JetStream
+    /// account query, that is until the cluster has elected its meta leader.
+    pub fn wait_for_jetstream(&self) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+        let urls: Vec<String> =
+            self.nodes.iter().filter(|n| n.child.is_some()).map(NatsServer::url).collect();
+        rt.block_on(async {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            for url in urls {
+                let client = async_nats::connect(&url).await.expect("connect to a node");
+                loop {
+                    // The account's JetStream info, read raw: async-nats's
+                    // typed reply does not parse 2.9.10's.
+                    let reply = client.request("$JS.API.INFO", "".into()).await;
+                    let error = match reply.map(|m| {
+                        serde_json::from_slice::<serde_json::Value>(&m.payload).unwrap_or_default()
+                    }) {
+                        Ok(v) if v.get("error").is_none() && v.get("memory").is_some() => break,
+                        Ok(v) => v.to_string(),
+                        Err(e) => e.to_string(),
+                    };
+                    assert!(
+                        tokio::time::Instant::now() < deadline,
+                        "JetStream on {url} did not become ready within 60 s: {error}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        });
+    }
+}

@@ -152,7 +152,7 @@ pub fn schedule_on(config: &Path, days: &str, time: &str) {
 
 /// The demo's files (written by a weekly run in a folder of their own),
 /// imported into `data` as a user would.
-fn seed(dir: &Path, config: &Path, data: &Path, la: u16) {
+pub fn seed(dir: &Path, config: &Path, data: &Path, la: u16) {
     let scratch = dir.join("scratch");
     let out = run(Command::new(binary("bridges"))
         .arg("--data")
@@ -263,6 +263,28 @@ pub async fn stream_messages(js: &jetstream::Context, stream: &str) -> Vec<Store
         out.push(Stored { sequence: seq, subject: m.subject.to_string(), msg_id, payload });
     }
     out
+}
+
+/// Every event of `events` (the log) on `stream` exactly once and in log
+/// order, msg id = event id.
+pub async fn assert_exactly_once(js: &jetstream::Context, stream: &str, events: &[RecordedEvent]) {
+    let stored = stream_messages(js, stream).await;
+    let mut per_id: std::collections::BTreeMap<&str, usize> = Default::default();
+    for m in &stored {
+        *per_id.entry(m.msg_id.as_str()).or_default() += 1;
+    }
+    let twice: Vec<_> = per_id.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "published more than once: {twice:?}");
+    assert_eq!(stored.len(), events.len(), "every event is on the stream");
+    for (m, e) in stored.iter().zip(events) {
+        assert_eq!(
+            m.msg_id,
+            e.event_id.to_string(),
+            "stream #{} is position {}",
+            m.sequence,
+            e.position.0
+        );
+    }
 }
 
 /// The number of messages `stream` holds.

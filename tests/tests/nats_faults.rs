@@ -10,41 +10,19 @@
 //! - a worker SIGKILLed mid-solve: the run goes to another worker after
 //!   the ack wait, and is recorded once.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_nats::jetstream;
-use bridges_engine::log::RecordedEvent;
 use bridges_tests::nats::Service;
 use bridges_tests::services::{
-    Lab, client, eventually, request, request_retrying, rounds, stream_count, stream_messages,
+    Lab, assert_exactly_once, client, eventually, request, request_retrying, rounds, stream_count,
+    stream_messages,
 };
 use rand::Rng;
 use serde_json::json;
 
 const EVENTS: &str = "BRIDGES_312_EVENTS";
 const PLANS: &str = "BRIDGES_312_PLANS";
-
-/// Every event exactly once, in log order, msg id = event id.
-async fn assert_exactly_once(js: &jetstream::Context, events: &[RecordedEvent]) {
-    let stored = stream_messages(js, EVENTS).await;
-    let mut per_id: BTreeMap<&str, usize> = BTreeMap::new();
-    for m in &stored {
-        *per_id.entry(m.msg_id.as_str()).or_default() += 1;
-    }
-    let twice: Vec<_> = per_id.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "published more than once: {twice:?}");
-    assert_eq!(stored.len(), events.len(), "every event is on the stream");
-    for (m, e) in stored.iter().zip(events) {
-        assert_eq!(
-            m.msg_id,
-            e.event_id.to_string(),
-            "stream #{} is position {}",
-            m.sequence,
-            e.position.0
-        );
-    }
-}
 
 fn engine_args() -> Vec<&'static str> {
     vec!["--duplicate-window", "2", "--ack-wait", "2", "--in-flight", "8"]
@@ -65,7 +43,7 @@ fn stop_and_check(lab: &Lab, engine: &mut Service, rt: &tokio::runtime::Runtime)
     rt.block_on(async {
         let nats = client(&lab.nats.url()).await;
         let js = jetstream::new(nats);
-        assert_exactly_once(&js, &events).await;
+        assert_exactly_once(&js, EVENTS, &events).await;
     });
 }
 

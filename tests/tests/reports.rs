@@ -900,3 +900,82 @@ fn the_page_renders_in_headless_chromium_with_a_mark_per_row() {
     assert!(colours.len() > 20, "a blank screenshot: {} colours", colours.len());
     assert!(ink * 100 > pixels.len(), "a blank screenshot: {ink} of {} pixels inked", pixels.len());
 }
+
+/// The cells of column `column` of table `t-<name>` as the browser shows them now.
+async fn column_in_browser(
+    b: &bridges_tests::browser::Browser,
+    name: &str,
+    column: usize,
+) -> Vec<String> {
+    let script = format!(
+        "return Array.from(document.querySelectorAll('#t-{name} tbody tr')).map(r => r.cells[{column}].textContent);"
+    );
+    let v = b.client.execute(&script, vec![]).await.expect("read a column");
+    serde_json::from_value(v).expect("a list of cells")
+}
+
+#[test]
+fn tables_sort_by_a_clicked_header_in_a_real_browser() {
+    use fantoccini::Locator;
+    let f = fixture();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let Some(b) = bridges_tests::browser::Browser::start(true).await else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI needs chromedriver (scripts/setup installs chromium-driver)"
+            );
+            eprintln!("skipped: no chromedriver on this machine (scripts/setup installs it)");
+            return;
+        };
+        let page = f.report.join("report.html").canonicalize().expect("page");
+        b.client.goto(&format!("file://{}", page.display())).await.expect("open the page");
+        let number = |c: &str| {
+            c.parse::<f64>()
+                .ok()
+                .filter(|_| c.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-'))
+        };
+        let mut sorted_columns = 0;
+        for name in ["utilisation", "days_and_cost", "runs", "assignments"] {
+            let (header, rows) = read_csv(&f.report.join(format!("{name}.csv")));
+            assert!(rows.len() >= 2, "table {name} has rows to sort");
+            // Every column whose cells are all numbers: ascending on the
+            // first click, descending on the second, the same cells.
+            for column in 0..header.len() {
+                let cells: Vec<&str> = rows.iter().map(|r| r[column].as_str()).collect();
+                let Some(values) = cells.iter().map(|c| number(c)).collect::<Option<Vec<f64>>>()
+                else {
+                    continue;
+                };
+                if values.windows(2).all(|w| w[0] == w[1]) {
+                    continue;
+                }
+                let th = b
+                    .client
+                    .find(Locator::Css(&format!("#t-{name} thead th:nth-child({})", column + 1)))
+                    .await
+                    .expect("the header cell");
+                let mut expected = values.clone();
+                expected.sort_by(|a, b| a.total_cmp(b));
+                th.click().await.expect("click the header");
+                let shown: Vec<f64> = column_in_browser(&b, name, column)
+                    .await
+                    .iter()
+                    .map(|c| number(c).expect("a number"))
+                    .collect();
+                assert_eq!(shown, expected, "{name}.{}: ascending after one click", header[column]);
+                th.click().await.expect("click again");
+                expected.reverse();
+                let shown: Vec<f64> = column_in_browser(&b, name, column)
+                    .await
+                    .iter()
+                    .map(|c| number(c).expect("a number"))
+                    .collect();
+                assert_eq!(shown, expected, "{name}.{}: descending after two", header[column]);
+                sorted_columns += 1;
+            }
+        }
+        assert!(sorted_columns >= 4, "only {sorted_columns} numeric columns were sorted");
+        b.close().await;
+    });
+}

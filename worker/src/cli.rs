@@ -98,6 +98,9 @@ pub struct ServeArgs {
     /// Duplicate window of the runs stream, seconds (when this worker creates it).
     #[arg(long, default_value_t = 120.0)]
     pub duplicate_window: f64,
+    /// Replicas of the runs stream (when this worker creates it), 1 to 5.
+    #[arg(long, default_value_t = 1)]
+    pub replicas: usize,
     /// Log as JSON lines (default: text).
     #[arg(long)]
     pub log_json: bool,
@@ -223,6 +226,14 @@ fn serve(a: ServeArgs) -> ExitCode {
             ack_wait: seconds("--ack-wait", a.ack_wait)?,
             grace: seconds("--grace", a.grace)?,
             duplicate_window: seconds("--duplicate-window", a.duplicate_window)?,
+            replicas: if (1..=5).contains(&a.replicas) {
+                a.replicas
+            } else {
+                return Err(format!(
+                    "invalid argument: --replicas = {}: must be 1 to 5",
+                    a.replicas
+                ));
+            },
         })
     })();
     let options = match options {

@@ -93,6 +93,9 @@ pub struct ServeOptions {
     pub grace: Duration,
     /// Duplicate window of the runs stream (when this worker creates it).
     pub duplicate_window: Duration,
+    /// Replicas of the streams and buckets it creates (3 on a three-node
+    /// cluster; 1 on a single server).
+    pub replicas: usize,
 }
 
 /// Why the service could not run.
@@ -135,9 +138,16 @@ pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, ServeE
                 other => warn!(event = %other, "NATS event"),
             }
         })
-        .connect(url)
+        .connect(server_list(url))
         .await
         .map_err(|e| ServeError::Nats(format!("connecting to {url}: {e}")))
+}
+
+/// The servers of a URL that may list several, comma-separated (the nodes
+/// of a cluster: the client tries them in turn and learns the rest from
+/// the server it reaches).
+pub fn server_list(url: &str) -> Vec<&str> {
+    url.split(',').map(str::trim).filter(|u| !u.is_empty()).collect()
 }
 
 /// The runs work-queue stream, created when missing (the engine creates the
@@ -146,6 +156,7 @@ pub async fn runs_stream(
     js: &jetstream::Context,
     prefix: &str,
     duplicate_window: Duration,
+    replicas: usize,
 ) -> Result<stream::Stream, ServeError> {
     js.get_or_create_stream(stream::Config {
         name: names::runs_stream(prefix),
@@ -153,22 +164,26 @@ pub async fn runs_stream(
         retention: stream::RetentionPolicy::WorkQueue,
         storage: stream::StorageType::File,
         duplicate_window,
+        num_replicas: replicas,
         ..Default::default()
     })
     .await
     .map_err(|e| nats_error("the runs stream")(&e))
 }
 
-/// An LA's documents bucket, created when missing.
+/// An LA's documents bucket, created when missing (with `replicas`; an
+/// existing bucket is used as it is).
 pub async fn documents_store(
     js: &jetstream::Context,
     bucket: &str,
+    replicas: usize,
 ) -> Result<jetstream::object_store::ObjectStore, ServeError> {
     match js.get_object_store(bucket).await {
         Ok(store) => Ok(store),
         Err(_) => js
             .create_object_store(jetstream::object_store::Config {
                 bucket: bucket.to_owned(),
+                num_replicas: replicas,
                 ..Default::default()
             })
             .await
@@ -206,7 +221,10 @@ pub async fn write_object(
     bytes: &[u8],
     max_payload: usize,
 ) -> Result<ObjectRef, ServeError> {
-    let store = documents_store(js, bucket).await?;
+    let store = match js.get_object_store(bucket).await {
+        Ok(store) => store,
+        Err(_) => documents_store(js, bucket, 1).await?,
+    };
     let mut reader = bytes;
     let mut meta = jetstream::object_store::ObjectMetadata::from(name);
     meta.chunk_size = Some(max_payload.saturating_sub(PAYLOAD_MARGIN).clamp(1_024, 128 * 1_024));
@@ -231,7 +249,8 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let client = connect(&options.nats_url, &options.name).await?;
     let js = jetstream::new(client.clone());
-    let stream = runs_stream(&js, &options.prefix, options.duplicate_window).await?;
+    let stream =
+        runs_stream(&js, &options.prefix, options.duplicate_window, options.replicas).await?;
     let consumer: jetstream::consumer::PullConsumer = stream
         .get_or_create_consumer(
             names::WORKERS_CONSUMER,

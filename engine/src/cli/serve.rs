@@ -28,6 +28,10 @@ pub struct ServeArgs {
     /// Duplicate window of the streams it creates, seconds.
     #[arg(long, default_value_t = 120.0)]
     pub duplicate_window: f64,
+    /// Replicas of the streams and the bucket it creates (1 to 5; 3 on a
+    /// three-node cluster).
+    #[arg(long, default_value_t = 1)]
+    pub replicas: usize,
     /// Relay publishes awaiting acknowledgement at most.
     #[arg(long, default_value_t = 256)]
     pub in_flight: usize,
@@ -75,11 +79,19 @@ pub async fn run(
             CliError::bad_input("invalid argument: --in-flight = 0: must be at least 1").into()
         );
     }
+    if !(1..=5).contains(&args.replicas) {
+        return Err(CliError::bad_input(format!(
+            "invalid argument: --replicas = {}: must be 1 to 5",
+            args.replicas
+        ))
+        .into());
+    }
     let options = ServeOptions {
         nats_url,
         prefix: config.subject_prefix.clone(),
         la: config.la_code,
         duplicate_window: seconds("--duplicate-window", args.duplicate_window)?,
+        replicas: args.replicas,
         in_flight: args.in_flight,
         ack_wait: seconds("--ack-wait", args.ack_wait)?,
         runs: RunSettings {

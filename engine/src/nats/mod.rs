@@ -53,6 +53,9 @@ pub struct ServeOptions {
     pub la: u16,
     /// Duplicate window of the streams it creates.
     pub duplicate_window: Duration,
+    /// Replicas of the streams and the bucket it creates (3 on a
+    /// three-node cluster).
+    pub replicas: usize,
     /// Relay publishes in flight at most.
     pub in_flight: usize,
     /// Ack wait of the plans consumer.
@@ -94,6 +97,7 @@ pub async fn ensure_streams(
     prefix: &str,
     la: u16,
     duplicate_window: Duration,
+    replicas: usize,
 ) -> Result<(), ServeError> {
     let b = base(prefix, la);
     for (name, subject) in [
@@ -106,15 +110,16 @@ pub async fn ensure_streams(
             subjects: vec![subject],
             storage: stream::StorageType::File,
             duplicate_window,
+            num_replicas: replicas,
             ..Default::default()
         })
         .await
         .map_err(nats("creating a stream"))?;
     }
-    bridges_worker::nats::runs_stream(js, prefix, duplicate_window)
+    bridges_worker::nats::runs_stream(js, prefix, duplicate_window, replicas)
         .await
         .map_err(|e| ServeError::Nats(e.to_string()))?;
-    bridges_worker::nats::documents_store(js, &names::documents_bucket(prefix, la))
+    bridges_worker::nats::documents_store(js, &names::documents_bucket(prefix, la), replicas)
         .await
         .map_err(|e| ServeError::Nats(e.to_string()))?;
     Ok(())
@@ -132,7 +137,8 @@ pub async fn serve(
             .await
             .map_err(|e| ServeError::Nats(e.to_string()))?;
     let js = jetstream::new(client.clone());
-    ensure_streams(&js, &options.prefix, options.la, options.duplicate_window).await?;
+    ensure_streams(&js, &options.prefix, options.la, options.duplicate_window, options.replicas)
+        .await?;
     let engine = Arc::new(engine);
     let b = base(&options.prefix, options.la);
 
