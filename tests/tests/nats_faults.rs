@@ -16,7 +16,6 @@ use async_nats::jetstream;
 use bridges_tests::nats::Service;
 use bridges_tests::services::{
     Lab, assert_exactly_once, client, eventually, request, request_retrying, rounds, stream_count,
-    stream_messages,
 };
 use rand::Rng;
 use serde_json::json;
