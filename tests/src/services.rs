@@ -33,25 +33,14 @@ impl Lab {
     /// A server (with `nats_extra` configuration) and an LA seeded with the
     /// demo's `schools` schools, `practitioners` and `requests`.
     pub fn new(nats_extra: &str, schools: usize, practitioners: usize, requests: usize) -> Lab {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let config = write_config(dir.path(), schools, practitioners, requests);
-        let data = dir.path().join("data");
-        seed(dir.path(), &config, &data, LA);
+        let (dir, config, data) = seeded(LA, schools, practitioners, requests);
         let nats = NatsServer::start_with(nats_extra);
         Lab { dir, data, config, nats }
     }
 
     /// `bridges serve` on the lab's folder, with `extra` arguments.
     pub fn engine(&self, name: &str, extra: &[&str]) -> Service {
-        let mut cmd = Command::new(binary("bridges"));
-        cmd.arg("--data")
-            .arg(&self.data)
-            .arg("--config")
-            .arg(&self.config)
-            .arg("serve")
-            .arg("--nats-url")
-            .arg(self.nats.url())
-            .args(extra);
+        let cmd = serve(&self.data, &self.config, &self.nats.url(), extra);
         Service::spawn(name, cmd, self.dir.path().join(format!("{name}.log")))
     }
 
@@ -81,27 +70,13 @@ pub struct Partnership {
 impl Partnership {
     /// LA `la` seeded with the demo's `schools`, `practitioners` and `requests`.
     pub fn new(la: u16, schools: usize, practitioners: usize, requests: usize) -> Partnership {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let config = write_config(dir.path(), schools, practitioners, requests);
-        let text = std::fs::read_to_string(&config).expect("config");
-        std::fs::write(&config, text.replacen("la_code = 312", &format!("la_code = {la}"), 1))
-            .expect("write config");
-        let data = dir.path().join("data");
-        seed(dir.path(), &config, &data, la);
+        let (dir, config, data) = seeded(la, schools, practitioners, requests);
         Partnership { la, dir, data, config }
     }
 
     /// `bridges serve` of this LA on the server at `url`, with `extra` arguments.
     pub fn engine(&self, url: &str, extra: &[&str]) -> Service {
-        let mut cmd = Command::new(binary("bridges"));
-        cmd.arg("--data")
-            .arg(&self.data)
-            .arg("--config")
-            .arg(&self.config)
-            .arg("serve")
-            .arg("--nats-url")
-            .arg(url)
-            .args(extra);
+        let cmd = serve(&self.data, &self.config, url, extra);
         let name = format!("engine-{}", self.la);
         Service::spawn(&name, cmd, self.dir.path().join(format!("{name}.log")))
     }
@@ -110,6 +85,66 @@ impl Partnership {
     pub fn log_events(&self) -> Vec<RecordedEvent> {
         read_log(&self.data)
     }
+}
+
+/// A temporary folder holding LA `la`'s configuration (the demo's sizes,
+/// `la_code` set) and its data folder, seeded as a user would; returns the
+/// folder, the configuration's path and the data folder's.
+fn seeded(
+    la: u16,
+    schools: usize,
+    practitioners: usize,
+    requests: usize,
+) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path(), schools, practitioners, requests);
+    if la != LA {
+        let text = std::fs::read_to_string(&config).expect("config");
+        std::fs::write(&config, text.replacen("la_code = 312", &format!("la_code = {la}"), 1))
+            .expect("write config");
+    }
+    let data = dir.path().join("data");
+    seed(dir.path(), &config, &data, la);
+    (dir, config, data)
+}
+
+/// `bridges serve` on `data` with `config`, on the NATS at `url` (one URL
+/// or several, comma-separated), with `extra` arguments.
+fn serve(data: &Path, config: &Path, url: &str, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(binary("bridges"));
+    cmd.arg("--data").arg(data).arg("--config").arg(config);
+    cmd.arg("serve").arg("--nats-url").arg(url).args(extra);
+    cmd
+}
+
+/// A `register_school` command of LA 312 (the fault tests' load on the
+/// relay), as `<la>.cmd` takes it.
+pub fn register_school(id: &str, urn: u32) -> Vec<u8> {
+    serde_json::json!({"id": id, "actor": "broker-1", "at": "2026-11-23T10:00:00Z",
+           "command": {"type": "register_school", "urn": urn, "name": format!("School {urn}"),
+                       "la_code": 312, "phase": "primary", "easting": 507500, "northing": 182500}})
+    .to_string()
+    .into_bytes()
+}
+
+/// Sends one last command (`id`, `urn`) through `<la>.cmd` (retried while
+/// the engine reconnects), then waits up to 60 s for the relay to put
+/// everything up to it on `stream`.
+pub async fn last_command_relayed(
+    nats: &async_nats::Client,
+    js: &jetstream::Context,
+    stream: &str,
+    id: &str,
+    urn: u32,
+) {
+    let reply = request_retrying(nats, "bridges.312.cmd", register_school(id, urn)).await;
+    assert_eq!(reply["outcome"], "applied", "{reply}");
+    let head = reply["last"].as_u64().expect("a position");
+    eventually(Duration::from_secs(60), "the relay catches up", || {
+        let js = js.clone();
+        async move { stream_count(&js, stream).await >= head }
+    })
+    .await;
 }
 
 /// Every event of the log in `data`.

@@ -14,22 +14,14 @@ use std::time::Duration;
 use async_nats::jetstream;
 use bridges_tests::nats::{NatsCluster, Service};
 use bridges_tests::services::{
-    assert_exactly_once, eventually, read_log, request_retrying, rounds, seed, stream_count,
-    write_config,
+    Partnership, assert_exactly_once, last_command_relayed, register_school, request_retrying,
+    rounds, stream_count,
 };
 use bridges_tests::{binary, run};
 use serde_json::json;
 
 const EVENTS: &str = "BRIDGES_312_EVENTS";
 const PLANS: &str = "BRIDGES_312_PLANS";
-
-fn command(id: &str, urn: u32) -> Vec<u8> {
-    json!({"id": id, "actor": "broker-1", "at": "2026-11-23T10:00:00Z",
-           "command": {"type": "register_school", "urn": urn, "name": format!("School {urn}"),
-                       "la_code": 312, "phase": "primary", "easting": 507500, "northing": 182500}})
-    .to_string()
-    .into_bytes()
-}
 
 /// A client that knows every node, so it reconnects to one still up.
 async fn cluster_client(cluster: &NatsCluster) -> async_nats::Client {
@@ -69,25 +61,18 @@ async fn run_completed_on_stream(js: &jetstream::Context, run: &str) -> bool {
 #[test]
 fn a_node_killed_mid_run_in_a_three_node_cluster_loses_and_repeats_nothing() {
     let mut cluster = NatsCluster::start(3);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = write_config(dir.path(), 100, 40, 80);
-    let data = dir.path().join("data");
-    seed(dir.path(), &config, &data, 312);
+    let la = Partnership::new(312, 100, 40, 80);
     let urls = cluster.urls();
-
-    let mut engine = {
-        let mut cmd = Command::new(binary("bridges"));
-        cmd.arg("--data").arg(&data).arg("--config").arg(&config);
-        cmd.args(["serve", "--nats-url", &urls, "--replicas", "3"]);
-        cmd.args(["--duplicate-window", "2", "--ack-wait", "2", "--in-flight", "8"]);
-        Service::spawn("engine", cmd, dir.path().join("engine.log"))
-    };
+    let mut engine = la.engine(
+        &urls,
+        &["--replicas", "3", "--duplicate-window", "2", "--ack-wait", "2", "--in-flight", "8"],
+    );
     engine.wait_for_log("engine serving", Duration::from_secs(60));
     let mut worker = {
         let mut cmd = Command::new(binary("bridges-worker"));
         cmd.args(["serve", "--nats-url", &urls, "--replicas", "3", "--ack-wait", "2"]);
         cmd.args(["--name", "worker-1"]);
-        Service::spawn("worker-1", cmd, dir.path().join("worker-1.log"))
+        Service::spawn("worker-1", cmd, la.dir.path().join("worker-1.log"))
     };
     worker.wait_for_log("worker serving", Duration::from_secs(60));
 
@@ -103,7 +88,7 @@ fn a_node_killed_mid_run_in_a_three_node_cluster_loses_and_repeats_nothing() {
                 let _ = nats
                     .publish(
                         "bridges.312.cmd",
-                        command(&id, 400_000 + round as u32 * 100 + i).into(),
+                        register_school(&id, 400_000 + round as u32 * 100 + i).into(),
                     )
                     .await;
             }
@@ -128,7 +113,7 @@ fn a_node_killed_mid_run_in_a_three_node_cluster_loses_and_repeats_nothing() {
                 let reply = request_retrying(
                     &nats,
                     "bridges.312.cmd",
-                    command(&id, 400_000 + round as u32 * 100 + i),
+                    register_school(&id, 400_000 + round as u32 * 100 + i),
                 )
                 .await;
                 assert_eq!(reply["outcome"], "applied", "{reply}");
@@ -154,20 +139,12 @@ fn a_node_killed_mid_run_in_a_three_node_cluster_loses_and_repeats_nothing() {
     rt.block_on(async {
         let nats = cluster_client(&cluster).await;
         let js = jetstream::new(nats.clone());
-        let reply =
-            request_retrying(&nats, "bridges.312.cmd", command("cluster-last", 499_999)).await;
-        assert_eq!(reply["outcome"], "applied", "{reply}");
-        let head = reply["last"].as_u64().expect("a position");
-        eventually(Duration::from_secs(60), "the relay catches up", || {
-            let js = js.clone();
-            async move { stream_count(&js, EVENTS).await >= head }
-        })
-        .await;
+        last_command_relayed(&nats, &js, EVENTS, "cluster-last", 499_999).await;
     });
     assert!(worker.terminate(Duration::from_secs(30)), "the worker stops:\n{}", worker.log());
     assert!(engine.terminate(Duration::from_secs(30)), "the engine stops:\n{}", engine.log());
 
-    let events = read_log(&data);
+    let events = la.log_events();
     rt.block_on(async {
         let js = jetstream::new(cluster_client(&cluster).await);
         assert_exactly_once(&js, EVENTS, &events).await;
@@ -182,6 +159,7 @@ fn a_node_killed_mid_run_in_a_three_node_cluster_loses_and_repeats_nothing() {
             .count();
         assert_eq!(recorded, 1, "run {run_id} is recorded exactly once");
     }
-    let out = run(Command::new(binary("bridges")).arg("--data").arg(&data).args(["log", "verify"]));
+    let out =
+        run(Command::new(binary("bridges")).arg("--data").arg(&la.data).args(["log", "verify"]));
     assert!(out.status.success(), "the log verifies: {}", String::from_utf8_lossy(&out.stderr));
 }

@@ -15,7 +15,8 @@ use std::time::Duration;
 use async_nats::jetstream;
 use bridges_tests::nats::Service;
 use bridges_tests::services::{
-    Lab, assert_exactly_once, client, eventually, request, request_retrying, rounds, stream_count,
+    Lab, assert_exactly_once, client, eventually, last_command_relayed, register_school, request,
+    rounds, stream_count,
 };
 use rand::Rng;
 use serde_json::json;
@@ -25,14 +26,6 @@ const PLANS: &str = "BRIDGES_312_PLANS";
 
 fn engine_args() -> Vec<&'static str> {
     vec!["--duplicate-window", "2", "--ack-wait", "2", "--in-flight", "8"]
-}
-
-fn command(id: &str, urn: u32) -> Vec<u8> {
-    json!({"id": id, "actor": "broker-1", "at": "2026-11-23T10:00:00Z",
-           "command": {"type": "register_school", "urn": urn, "name": format!("School {urn}"),
-                       "la_code": 312, "phase": "primary", "easting": 507500, "northing": 182500}})
-    .to_string()
-    .into_bytes()
 }
 
 /// Stops the engine and checks the stream against its log.
@@ -62,7 +55,7 @@ fn nats_server_killed_and_restarted_mid_stream() {
                 let _ = nats
                     .publish(
                         "bridges.312.cmd",
-                        command(&id, 200_000 + round as u32 * 100 + i).into(),
+                        register_school(&id, 200_000 + round as u32 * 100 + i).into(),
                     )
                     .await;
             }
@@ -76,15 +69,7 @@ fn nats_server_killed_and_restarted_mid_stream() {
         let nats = client(&url).await;
         let js = jetstream::new(nats.clone());
         // A last command through, then wait for the relay to catch up.
-        let reply =
-            request_retrying(&nats, "bridges.312.cmd", command("restart-last", 299_999)).await;
-        assert_eq!(reply["outcome"], "applied", "{reply}");
-        let head = reply["last"].as_u64().expect("a position");
-        eventually(Duration::from_secs(60), "the relay catches up after the restarts", || {
-            let js = js.clone();
-            async move { stream_count(&js, EVENTS).await >= head }
-        })
-        .await;
+        last_command_relayed(&nats, &js, EVENTS, "restart-last", 299_999).await;
     });
     stop_and_check(&lab, &mut engine, &rt);
 }
@@ -96,7 +81,8 @@ fn backlog(lab: &Lab, round: usize, n: u32) {
     for i in 0..n {
         let urn = 300_000 + round as u32 * 1_000 + i;
         text.push_str(
-            std::str::from_utf8(&command(&format!("kill-{round}-{i}"), urn)).expect("utf-8"),
+            std::str::from_utf8(&register_school(&format!("kill-{round}-{i}"), urn))
+                .expect("utf-8"),
         );
         text.push('\n');
     }
@@ -185,7 +171,8 @@ fn an_engine_down_longer_than_the_duplicate_window_publishes_nothing_twice() {
     engine.wait_for_log("engine serving", Duration::from_secs(30));
     rt.block_on(async {
         let nats = client(&url).await;
-        let reply = request(&nats, "bridges.312.cmd", command("after-window", 400_000)).await;
+        let reply =
+            request(&nats, "bridges.312.cmd", register_school("after-window", 400_000)).await;
         assert_eq!(reply["outcome"], "applied", "{reply}");
         let js = jetstream::new(nats);
         eventually(Duration::from_secs(30), "the new event is published", || {
