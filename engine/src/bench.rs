@@ -15,6 +15,7 @@
 
 pub mod engine;
 pub mod rounds;
+pub mod year;
 
 use std::path::Path;
 use std::sync::Arc;

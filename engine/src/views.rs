@@ -311,6 +311,7 @@ pub fn school_show(state: &State, urn: Urn, history: &[HistoryEntry]) -> Option<
     field(&mut out, "trust", s.trust.as_deref().unwrap_or("-"));
     field(&mut out, "location", &format!("{:.0} E, {:.0} N", s.easting, s.northing));
     field(&mut out, "pupils", &s.pupils.map(|p| p.to_string()).unwrap_or_else(|| "-".into()));
+    field(&mut out, "postcode", s.postcode.as_deref().unwrap_or("-"));
     field(&mut out, "status", if s.closed { "closed" } else { "open" });
     let inspection = match &s.inspection {
         Some(i) => format!("{} (standing {})", framework(i), standing_word(standing(i))),

@@ -60,6 +60,8 @@ pub struct WeeklyOutcome {
     pub run: RunId,
     /// The problem and plan solved now; none when the week was recorded before.
     pub solved: Option<(BrokerageProblem, BrokeragePlan)>,
+    /// The greedy broker-by-hand plan of the same problem, when solved now.
+    pub greedy: Option<BrokeragePlan>,
     /// The report of the recorded run, the service-level clocks and the spend.
     pub report: String,
     /// Events this run appended (0 when the week was already recorded).
@@ -169,6 +171,7 @@ pub async fn run(
         seed,
         practitioners: config.weekly.practitioners,
         requests: config.weekly.requests,
+        weekly_arrivals: true,
     };
     let files = demo::generate(&schools, rules, request.now, &spec);
     for (kind, name, text) in [
@@ -226,13 +229,18 @@ pub async fn run(
         .await?
         .unwrap_or(0);
     let rebuild_equal = engine.rebuild_equals_live().await?;
+    let (solved, greedy) = match outcome {
+        Some(o) => (Some((o.problem, o.plan)), Some(o.greedy)),
+        None => (None, None),
+    };
     Ok(WeeklyOutcome {
+        greedy,
         rebuild_equal,
         year,
         periods,
         week: week.clone(),
         run,
-        solved: outcome.map(|o| (o.problem, o.plan)),
+        solved,
         report,
         appended: head.0 - head_before.0,
         head,

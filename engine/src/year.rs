@@ -22,12 +22,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use bridges_schemas::PractitionerId;
+use bridges_schemas::brokerage::{BrokeragePlan, BrokerageProblem};
 use bridges_schemas::commands::{
     AcceptAssignment, CancelVisit, CloseRequest, Command, CommandEnvelope, CompleteAssignment,
     DeclineAssignment, ErasePractitioner, RecordFirstContact, RecordVisit, VoidVisit,
 };
 use bridges_schemas::vocab::{AssignmentId, DeclineReason, ImpactRating, UserId, VisitId};
+use bridges_schemas::{Period, PractitionerId, RequestId};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
@@ -64,8 +65,95 @@ pub struct WeekFigures {
     pub requested: [u32; 4],
     pub covered: [u32; 4],
     pub greedy: [u32; 4],
+    /// Each tier's gap to its proven bound (the higher tiers held).
+    pub gaps: [f64; 4],
     pub proposals: u32,
     pub seconds: f64,
+    /// What the run newly proposed against what the greedy broker would
+    /// have on the same snapshot; none when the week was recorded before.
+    pub versus: Option<Versus>,
+}
+
+/// One run's new proposals (days beyond the pins carried in) by the solver
+/// and by the greedy broker on the same problem, `[solver, greedy]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Versus {
+    /// Days newly proposed.
+    pub days: [u64; 2],
+    /// Their cost at the practitioners' day rates, in pence (fee excluded).
+    pub cost_pence: [u64; 2],
+    /// Requests waiting for their first match when the run began.
+    pub waiting: u64,
+    /// Of those, the ones given a first proposal, and the ones given it
+    /// within the match service level.
+    pub matched: [u64; 2],
+    pub matched_in_time: [u64; 2],
+}
+
+impl Versus {
+    /// The sum of two runs' figures.
+    pub fn add(self, o: Versus) -> Versus {
+        let two = |a: [u64; 2], b: [u64; 2]| [a[0] + b[0], a[1] + b[1]];
+        Versus {
+            days: two(self.days, o.days),
+            cost_pence: two(self.cost_pence, o.cost_pence),
+            waiting: self.waiting + o.waiting,
+            matched: two(self.matched, o.matched),
+            matched_in_time: two(self.matched_in_time, o.matched_in_time),
+        }
+    }
+}
+
+/// The solver's and the greedy broker's plans of one run's problem compared
+/// on what each newly proposes; `state` is the engine's after the run was
+/// recorded, `today` the run's day.
+pub fn versus(
+    state: &crate::domain::State,
+    rules: &crate::domain::Rules,
+    problem: &BrokerageProblem,
+    plans: [&BrokeragePlan; 2],
+    today: NaiveDate,
+) -> Versus {
+    let mut pinned: BTreeMap<(&RequestId, &PractitionerId, &Period), f64> = BTreeMap::new();
+    for p in &problem.pinned {
+        for (period, d) in &p.days {
+            *pinned.entry((&p.request, &p.practitioner, period)).or_default() += d;
+        }
+    }
+    let rate: BTreeMap<&PractitionerId, f64> =
+        problem.practitioners.iter().map(|p| (&p.id, p.day_rate)).collect();
+    // Waiting: no pin in the problem and no proposal before today; its
+    // match clock's due day says whether a first proposal now is in time.
+    let waiting: BTreeMap<&RequestId, bool> = problem
+        .requests
+        .iter()
+        .filter(|r| !problem.pinned.iter().any(|p| p.request == r.id))
+        .filter_map(|r| {
+            let clock = crate::views::match_clock(state, rules, &r.id, today)?;
+            let before = clock.done.is_some_and(|d| d < today);
+            (!before).then_some((&r.id, today <= clock.due))
+        })
+        .collect();
+    let mut out = Versus { waiting: waiting.len() as u64, ..Versus::default() };
+    for (k, plan) in plans.iter().enumerate() {
+        let mut cost = 0.0;
+        let mut matched = std::collections::BTreeSet::new();
+        for a in &plan.assignments {
+            for (period, d) in &a.days {
+                let before = pinned.get(&(&a.request, &a.practitioner, period)).copied();
+                let new = (f64::from(*d) - before.unwrap_or(0.0)).max(0.0);
+                out.days[k] += new.round() as u64;
+                cost += new * rate.get(&a.practitioner).copied().unwrap_or(0.0);
+            }
+            if a.days.values().any(|d| *d > 0) && waiting.contains_key(&a.request) {
+                matched.insert(&a.request);
+            }
+        }
+        out.cost_pence[k] = (cost * 100.0).round() as u64;
+        out.matched[k] = matched.len() as u64;
+        out.matched_in_time[k] = matched.iter().filter(|r| waiting[**r]).count() as u64;
+    }
+    out
 }
 
 /// Commands the simulation sent, by kind, and what became of them.
@@ -150,7 +238,14 @@ pub async fn run(
             },
         )
         .await?;
-        weeks.push(figures(engine, &outcome.run, &week.to_string()).await?);
+        let mut week_figures = figures(engine, &outcome.run, &week.to_string()).await?;
+        if let (Some((problem, plan)), Some(greedy)) = (&outcome.solved, &outcome.greedy) {
+            let rules = engine.rules();
+            let today = london_date(now);
+            week_figures.versus =
+                Some(engine.read(|s| versus(s, rules, problem, [plan, greedy], today)).await?);
+        }
+        weeks.push(week_figures);
         sim.answer(&outcome.run, now + Duration::hours(25)).await?;
         sim.first_contacts(now + Duration::hours(49)).await?;
         for day in 0..5 {
@@ -180,14 +275,17 @@ async fn figures(
                 requested: [0; 4],
                 covered: [0; 4],
                 greedy: [0; 4],
+                gaps: [0.0; 4],
                 proposals: 0,
                 seconds: 0.0,
+                versus: None,
             };
             if let Some(c) = s.runs.get(run).and_then(|r| r.completed.as_ref()) {
                 for (i, t) in c.tiers.iter().take(4).enumerate() {
                     f.requested[i] = t.requested;
                     f.covered[i] = t.covered;
                     f.greedy[i] = t.greedy;
+                    f.gaps[i] = t.gap;
                 }
                 f.proposals = c.proposals;
                 f.seconds = c.seconds;
@@ -419,16 +517,23 @@ impl Sim<'_> {
         Ok(())
     }
 
-    /// The first practitioner (by id) holding accepted days asks to be erased.
+    /// The first practitioner (by id) holding accepted days asks to be erased
+    /// (or, when the year runs again, the one erased before).
     async fn erase_one(&mut self, at: DateTime<Utc>) -> Result<Option<PractitionerId>, YearError> {
         let who = self
             .engine
             .read(|s| {
-                s.assignments
-                    .values()
-                    .filter(|a| a.is_committed())
-                    .map(|a| a.practitioner.clone())
-                    .min()
+                // A year run again names the one it erased before (its
+                // erasure may have ended its assignments), so that the
+                // command is the same and appends nothing.
+                let before = s.practitioners.values().filter(|p| p.erased).map(|p| p.id.clone());
+                before.min().or_else(|| {
+                    s.assignments
+                        .values()
+                        .filter(|a| a.is_committed() && a.proposed_at <= at)
+                        .map(|a| a.practitioner.clone())
+                        .min()
+                })
             })
             .await?;
         let Some(p) = who else { return Ok(None) };

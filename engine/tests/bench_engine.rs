@@ -66,3 +66,29 @@ fn the_rounds_bench_forms_rounds_with_growing_history_at_a_tiny_size() {
     assert!(figures.windows(2).all(|w| w[1].history_groups > w[0].history_groups), "{figures:?}");
     assert!(figures.iter().all(|f| f.placed > 0.0 && f.placed <= f.bound), "{figures:?}");
 }
+
+/// `bridges bench year` at a small size: two weeks of a generated borough,
+/// every figure filled in (the bench itself checks the rebuilt state
+/// equals the live one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_year_bench_runs_a_small_year_and_measures_every_figure() {
+    use bridges_engine::bench::year::{YearBenchOptions, run_year_bench};
+    let config = Config::built_in().expect("config");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = YearBenchOptions {
+        schools: 60,
+        practitioners: 20,
+        requests: 120,
+        time_limit: 5.0,
+        starts: 2026,
+        weeks: Some(2),
+        dir: Some(dir.path().to_owned()),
+    };
+    let f = run_year_bench(&config, &options).await.expect("bench");
+    assert_eq!(f.weeks, 2);
+    assert_eq!(f.week_times.len(), 2);
+    assert_eq!(f.solve_seconds.len(), 2);
+    assert!(f.events > 100, "{} events", f.events);
+    assert!(f.peak_kib.is_some_and(|k| k > 0));
+    assert!(dir.path().join("report").join(bridges_engine::reports::PAGE).exists());
+}

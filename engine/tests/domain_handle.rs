@@ -43,6 +43,7 @@ fn register(urn: u32, phase: Phase, trust: Option<&str>) -> Command {
         easting: 507_000.0 + f64::from(urn % 100) * 50.0,
         northing: 182_000.0,
         pupils: Some(300),
+        postcode: None,
     })
 }
 
@@ -432,6 +433,7 @@ async fn a_valid_command_that_changes_nothing_writes_nothing() {
         easting: 507_050.0,
         northing: 182_000.0,
         pupils: Some(300),
+        postcode: None,
     });
     assert_eq!(e.handle("c-2", T0, same).await, Outcome::Unchanged);
     assert_eq!(e.engine().log().head(), head);

@@ -1547,6 +1547,7 @@ fn register_cmd(urn: u32) -> Command {
         easting: 507_000.0 + f64::from(urn % 100) * 100.0,
         northing: 182_000.0,
         pupils: Some(300),
+        postcode: None,
     })
 }
 
@@ -1639,6 +1640,7 @@ fn command(op: &Op, m: &Model, today: NaiveDate, step: usize) -> Option<Command>
                 easting: 507_000.0 + f64::from(u % 100) * 100.0,
                 northing: 182_000.0,
                 pupils: Some(300),
+                postcode: None,
             })
         }
         Op::CloseSchool(s) => Command::CloseSchool(CloseSchool {

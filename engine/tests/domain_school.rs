@@ -21,16 +21,17 @@ fn register(urn: u32) -> RegisterSchool {
         easting: 507_100.0,
         northing: 182_300.0,
         pupils: Some(420),
+        postcode: None,
     }
 }
 
 fn change(urn: u32) -> ChangeSchool {
-    let SchoolRegistered { name, phase, trust, easting, northing, pupils, .. } =
+    let SchoolRegistered { name, phase, trust, easting, northing, pupils, postcode, .. } =
         match school_in(urn, Phase::Primary, Some(HLT)) {
             DomainEvent::SchoolRegistered(s) => s,
             _ => unreachable!(),
         };
-    ChangeSchool { urn: Urn(urn), name, phase, trust, easting, northing, pupils }
+    ChangeSchool { urn: Urn(urn), name, phase, trust, easting, northing, pupils, postcode }
 }
 
 fn overall(grade: Ofsted) -> InspectionOutcome {
@@ -51,6 +52,7 @@ fn register_school_records_the_gias_row() {
             easting: 507_100.0,
             northing: 182_300.0,
             pupils: Some(420),
+            postcode: None,
         }),
     ]);
 }
@@ -95,7 +97,50 @@ fn register_school_refuses_an_empty_trust() {
     given([]).when(Command::RegisterSchool(c)).then_rejected(RejectionCode::Invalid, "trust");
 }
 
+#[test]
+fn register_school_records_its_postcode_in_capitals_with_one_space() {
+    for given_as in ["ub8 1ph", "UB81PH", " UB8  1PH "] {
+        let c = RegisterSchool { postcode: Some(given_as.into()), ..register(102400) };
+        let events = given([]).when(Command::RegisterSchool(c)).then_ok();
+        match &events[..] {
+            [DomainEvent::SchoolRegistered(e)] => {
+                assert_eq!(e.postcode.as_deref(), Some("UB8 1PH"), "{given_as:?}")
+            }
+            other => panic!("{given_as:?}: {other:?}"),
+        }
+    }
+    // The shapes of real outward codes: A9, A99, AA9, AA99, A9A, AA9A.
+    for code in ["W5 2AA", "N10 3BB", "HA4 0LN", "UB10 8AB", "W1A 1AA", "EC1A 1BB"] {
+        let c = RegisterSchool { postcode: Some(code.into()), ..register(102400) };
+        given([]).when(Command::RegisterSchool(c)).then_ok();
+    }
+}
+
+#[test]
+fn register_school_refuses_a_postcode_that_is_not_one() {
+    for bad in ["UB8", "UB8 1P", "12345", "UB8 1PHX", "8UB 1PH", "UBX8 1PH", "UB8 P1H", ""] {
+        let c = RegisterSchool { postcode: Some(bad.into()), ..register(102400) };
+        let r = given([])
+            .when(Command::RegisterSchool(c))
+            .then_rejected_on_log(RejectionCode::Invalid, "postcode");
+        assert!(r.value.contains(&format!("{bad:?}")), "{bad:?}: {r:?}");
+    }
+}
+
 // --- change ----------------------------------------------------------------
+
+#[test]
+fn change_school_records_a_new_postcode() {
+    let c = ChangeSchool { postcode: Some("ub3 4ee".into()), ..change(100001) };
+    let events = given(la()).when(Command::ChangeSchool(c)).then_ok();
+    match &events[..] {
+        [DomainEvent::SchoolChanged(e)] => {
+            assert_eq!(e.postcode.as_deref(), Some("UB3 4EE"));
+            assert_eq!(e.changed, vec!["postcode".to_owned()]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
 
 #[test]
 fn change_school_records_the_new_record_and_what_changed() {
@@ -114,6 +159,7 @@ fn change_school_records_the_new_record_and_what_changed() {
             easting: 508_000.0,
             northing: 182_000.0,
             pupils: Some(300),
+            postcode: None,
             changed: vec!["name".into(), "trust".into(), "location".into()],
         },
     )]);

@@ -543,7 +543,8 @@ async fn the_demo_files_import_cleanly_and_the_budget_goes_through_handle() {
         let report = gias::import(&f.engine, borough.as_bytes(), 312, &when).await.expect("gias");
         assert!(report.rejected.is_empty(), "{}", report.render());
         let schools = gias::open_schools(borough.as_bytes(), 312).expect("schools");
-        let spec = demo::DemoSpec { seed: 7, practitioners: 24, requests: 48 };
+        let spec =
+            demo::DemoSpec { seed: 7, practitioners: 24, requests: 48, weekly_arrivals: false };
         let files = demo::generate(&schools, f.engine.rules(), when.at, &spec);
         // When they are imported like a user's files
         for (text, import) in [

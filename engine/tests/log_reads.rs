@@ -100,6 +100,7 @@ async fn brokerage_story(log: &bridges_engine::log::EventLog) {
             easting: 507_000.0,
             northing: 182_000.5,
             pupils: None,
+            postcode: None,
         })
     };
     for urn in [102_400, 102_401, 102_402] {

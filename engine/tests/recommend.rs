@@ -35,6 +35,7 @@ fn register(urn: u32, phase: Phase, easting: f64) -> Command {
         easting,
         northing: 182_000.0,
         pupils: Some(300),
+        postcode: None,
     })
 }
 

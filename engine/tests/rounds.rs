@@ -202,6 +202,20 @@ fn check_claims(state: &State, round: &Round) {
                         assert!(!g.members.contains(&n), "{what}: {} is beside {n}", s.urn);
                     }
                 }
+                GroupClaim::NotSameLocality { localities } => {
+                    // The district is the postcode's outward code, before its space.
+                    let mut districts: Vec<String> = schools
+                        .iter()
+                        .map(|s| {
+                            let p = s.postcode.as_deref().expect("a postcode");
+                            p[..p.find(' ').expect("a space")].to_owned()
+                        })
+                        .collect();
+                    districts.sort();
+                    assert_eq!(&districts, localities, "{what}");
+                    districts.dedup();
+                    assert_eq!(districts.len(), schools.len(), "{what}");
+                }
             }
         }
     }
@@ -290,6 +304,14 @@ async fn three_years_of_hillingdon_primaries_never_repeat_a_pair() {
         let state = engine.read(|s| s.clone()).await.expect("read");
         let r = &state.rounds[&round];
         check_claims(&state, r);
+        // GIAS gives every school a postcode: most groups span districts
+        let mixed = r
+            .groups
+            .values()
+            .filter(|g| g.claims.iter().any(|c| matches!(c, GroupClaim::NotSameLocality { .. })))
+            .count();
+        eprintln!("{round}: {mixed} of {} groups not the same locality", r.groups.len());
+        assert!(mixed * 2 > r.groups.len(), "{round}: only {mixed} groups span localities");
         // A swap that would group a pair of an earlier year is refused naming the rule
         if k > 0
             && let Some((a, b)) = history_breaking_swap(&state, r)
@@ -398,6 +420,7 @@ async fn a_round_mixes_outcomes_of_all_three_frameworks_and_none() {
                 easting: 507_000.0 + 2_000.0 * (i % 4) as f64,
                 northing: 182_000.0 + 2_000.0 * (i / 4) as f64,
                 pupils: Some(200 + 30 * i as u32),
+                postcode: None,
             }),
         )
         .await;

@@ -693,6 +693,30 @@ fn a_hillingdon_year_runs_in_two_minutes() {
     let text = String::from_utf8(out.stdout).expect("utf-8");
     assert!(text.contains("(39 term weeks, schools from"), "{text}");
     assert!(text.contains("erase_practitioner 1") && text.contains("close_request"), "{text}");
+    // Against the greedy broker on the same snapshots: every run compared,
+    // and first matches within the service level are a part of the first
+    // matches, which are a part of the requests waiting.
+    assert!(text.contains("Against the greedy broker on the same snapshots (39 runs"), "{text}");
+    let figures = |label: &str| -> Vec<String> {
+        let line = text.lines().find(|l| l.starts_with(label)).expect(label);
+        line[label.len()..].split_whitespace().map(str::to_owned).collect()
+    };
+    let number = |cell: &str| cell.replace([',', '£'], "").parse::<f64>().expect(cell);
+    let days = figures("days proposed");
+    assert!(number(&days[0]) > 0.0 && number(&days[1]) > 0.0, "{days:?}");
+    let cost = figures("their cost at day rates (fee excluded)");
+    assert!(cost.iter().all(|c| c.starts_with('£') && number(c) > 0.0), "{cost:?}");
+    // "first matches, of 3626 waiting (request x run)   118   117"
+    let line = text.lines().find(|l| l.starts_with("first matches, of ")).expect("waiting");
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    let waiting = number(cells[3]);
+    let matched: Vec<f64> = cells[cells.len() - 2..].iter().map(|c| number(c)).collect();
+    let in_time: Vec<f64> =
+        figures("  of them within the match service level").iter().map(|c| number(c)).collect();
+    for k in 0..2 {
+        assert!(in_time[k] <= matched[k] && matched[k] <= waiting, "{text}");
+    }
+    assert!(matched[0] > 0.0 && in_time[0] > 0.0, "{text}");
     let page = dir.path().join("data-report/report.html");
     assert!(text.contains(&format!("page: {}", page.display())), "{text}");
     assert!(page.exists());

@@ -313,6 +313,7 @@ async fn build(
         seed: demo::seed_of(rules.la_code),
         practitioners: o.practitioners,
         requests: o.requests,
+        weekly_arrivals: false,
     };
     let files = demo::generate(&schools, rules, import.at, &spec);
     reports.push(imports::inspections::import(engine, files.inspections.as_bytes(), import).await?);

@@ -179,6 +179,13 @@ pub enum BenchCommand {
         after_help = "Examples:\n  bridges bench rounds\n  bridges bench rounds --generated 0"
     )]
     Rounds(bench::rounds::RoundsBenchOptions),
+    /// A year of a large partnership (2,000 schools, 500 practitioners,
+    /// 5,000 requests, 39 weekly runs under a 10 s limit): total time, per
+    /// run, events per second, rebuild, report and peak memory.
+    #[command(
+        after_help = "Examples:\n  bridges bench year\n  bridges bench year --schools 200 --practitioners 50 --requests 500 --weeks 6"
+    )]
+    Year(bench::year::YearBenchOptions),
 }
 
 /// What is at fault when a command fails, which gives its exit code.
@@ -352,6 +359,10 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         Command::Log { what } => log::run(what, &log_config()).await,
         Command::Bench { what: BenchCommand::Log(opts) } => {
             bench::run_log_bench(&data, &opts).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { what: BenchCommand::Year(opts) } => {
+            bench::year::run_year_bench(&config, &opts).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { what: BenchCommand::Rounds(opts) } => {

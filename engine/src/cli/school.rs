@@ -23,7 +23,7 @@ pub enum SchoolCommand {
     /// Register a school of the LA, as its GIAS row says.
     #[command(
         after_help = "Example: bridges school register 102400 --name \"Cherry Lane Primary\" \
-        --phase primary --trust \"Heathrow Learning Trust\" --easting 507000 --northing 182000 --pupils 420"
+        --phase primary --trust \"Heathrow Learning Trust\" --easting 507000 --northing 182000 --pupils 420 --postcode \"UB8 1PH\""
     )]
     Register(RegisterArgs),
     /// Record what GIAS now says about a school; flags left out keep their value.
@@ -101,6 +101,9 @@ pub struct RegisterArgs {
     northing: f64,
     #[arg(long)]
     pupils: Option<u32>,
+    /// The school's postcode; its district (UB8) is its locality.
+    #[arg(long)]
+    postcode: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -122,6 +125,8 @@ pub struct ChangeArgs {
     northing: Option<f64>,
     #[arg(long)]
     pupils: Option<u32>,
+    #[arg(long)]
+    postcode: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -159,13 +164,14 @@ pub async fn run(what: SchoolCommand, session: &Session) -> anyhow::Result<ExitC
             easting: a.easting,
             northing: a.northing,
             pupils: a.pupils,
+            postcode: a.postcode,
         }),
         SchoolCommand::Change(a) => {
             let current = session.engine().read(|s| s.schools.get(&a.urn).cloned()).await?;
             // An unknown school is the domain's to refuse; its fields are then moot.
-            let (name, phase, trust, easting, northing, pupils) = match current {
-                Some(s) => (s.name, s.phase, s.trust, s.easting, s.northing, s.pupils),
-                None => (String::new(), Phase::Primary, None, 0.0, 0.0, None),
+            let (name, phase, trust, easting, northing, pupils, postcode) = match current {
+                Some(s) => (s.name, s.phase, s.trust, s.easting, s.northing, s.pupils, s.postcode),
+                None => (String::new(), Phase::Primary, None, 0.0, 0.0, None, None),
             };
             Command::ChangeSchool(ChangeSchool {
                 urn: a.urn,
@@ -175,6 +181,7 @@ pub async fn run(what: SchoolCommand, session: &Session) -> anyhow::Result<ExitC
                 easting: a.easting.unwrap_or(easting),
                 northing: a.northing.unwrap_or(northing),
                 pupils: a.pupils.or(pupils),
+                postcode: a.postcode.or(postcode),
             })
         }
         SchoolCommand::Close { urn, on, reason } => {

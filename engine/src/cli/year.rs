@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::handle::Engine;
 use crate::keys::KeyStore;
 use crate::log::EventLog;
+use crate::render::money;
 use crate::reports;
 use crate::year::{self, YearOutcome, YearRequest};
 
@@ -203,6 +204,7 @@ fn summary(
         total[2],
         pct(total[2], total[0])
     );
+    out.push_str(&versus_table(outcome));
     let counts: Vec<String> =
         outcome.tally.applied.iter().map(|(k, n)| format!("{k} {n}")).collect();
     let _ = writeln!(out, "simulated commands applied: {}", counts.join(", "));
@@ -242,6 +244,39 @@ fn summary(
         report_dir.display(),
         written.page.display()
     );
+    out
+}
+
+/// The year's new proposals against the greedy broker's, run by run on the
+/// same snapshots (each run's greedy plan is of the problem the solver had,
+/// not of a year the greedy broker ran on its own).
+fn versus_table(outcome: &YearOutcome) -> String {
+    let runs: Vec<year::Versus> = outcome.weeks.iter().filter_map(|w| w.versus).collect();
+    if runs.is_empty() {
+        return String::new();
+    }
+    let v = runs.iter().fold(year::Versus::default(), |a, b| a.add(*b));
+    let mut out = format!(
+        "Against the greedy broker on the same snapshots ({} runs; new proposals only)\n",
+        runs.len()
+    );
+    let _ = writeln!(out, "{:<44} {:>14} {:>14}", "", "Bridges", "greedy");
+    let row = |out: &mut String, label: &str, [a, b]: [String; 2]| {
+        let _ = writeln!(out, "{label:<44} {a:>14} {b:>14}");
+    };
+    row(&mut out, "days proposed", v.days.map(|d| d.to_string()));
+    row(&mut out, "their cost at day rates (fee excluded)", v.cost_pence.map(money));
+    row(
+        &mut out,
+        &format!("first matches, of {} waiting (request x run)", v.waiting),
+        v.matched.map(|m| m.to_string()),
+    );
+    row(
+        &mut out,
+        "  of them within the match service level",
+        v.matched_in_time.map(|m| m.to_string()),
+    );
+    out.push('\n');
     out
 }
 

@@ -2,8 +2,8 @@
 //! checkout: a GIAS-format CSV (the real column names) of invented schools
 //! with the mix of a London borough (mostly primaries, a fifth secondaries,
 //! a few nurseries, special schools and an all-through, and a few
-//! independent schools the import will skip), located around Hillingdon,
-//! some in trusts, with Ofsted grades as GIAS records them. Seeded: the same
+//! independent schools the import will skip), located around Hillingdon
+//! with postcodes in its districts, some in trusts, with Ofsted grades as GIAS records them. Seeded: the same
 //! seed gives the same file. It writes text; the GIAS import reads it.
 
 use rand::Rng;
@@ -15,7 +15,7 @@ use super::names::{PLACES, TRUSTS};
 use crate::imports::gias;
 
 /// The GIAS columns a generated borough has (a real extract has many more).
-const HEADERS: [&str; 13] = [
+const HEADERS: [&str; 14] = [
     gias::URN,
     gias::NAME,
     gias::LA_CODE,
@@ -29,7 +29,26 @@ const HEADERS: [&str; 13] = [
     gias::EASTING,
     gias::NORTHING,
     gias::OFSTED,
+    gias::POSTCODE,
 ];
+
+/// Hillingdon's postcode districts on a three-by-three grid over the
+/// generated borough (north row first, west to east), so that a school's
+/// locality follows where it is.
+const DISTRICTS: [[&str; 3]; 3] =
+    [["UB9", "HA6", "HA5"], ["UB8", "UB10", "HA4"], ["UB7", "UB3", "UB4"]];
+
+/// The letters a postcode's inward code uses (never C, I, K, M, O or V).
+const INWARD_LETTERS: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
+
+/// A postcode in the district of the grid cell that holds the point; the
+/// inward code follows from the school's index, so no random draw is used.
+fn postcode(i: usize, easting: u32, northing: u32) -> String {
+    let column = ((easting.saturating_sub(500_000)) / 5_000).min(2) as usize;
+    let row = 2 - ((northing.saturating_sub(178_000)) / 4_000).min(2) as usize;
+    let letter = |k: usize| INWARD_LETTERS[k % INWARD_LETTERS.len()] as char;
+    format!("{} {}{}{}", DISTRICTS[row][column], i % 10, letter(i / 10), letter(i / 200 + i))
+}
 
 /// A GIAS CSV of `schools` invented establishments of LA `la`.
 pub fn gias_csv(rng: &mut ChaCha8Rng, schools: usize, la: u16) -> String {
@@ -104,6 +123,8 @@ pub fn gias_csv(rng: &mut ChaCha8Rng, schools: usize, la: u16) -> String {
             90..93 => "Inadequate",
             _ => "",
         };
+        let easting: u32 = rng.random_range(500_000..515_000);
+        let northing: u32 = rng.random_range(178_000..190_000);
         rows.push(vec![
             (990_001 + i).to_string(),
             name,
@@ -115,9 +136,10 @@ pub fn gias_csv(rng: &mut ChaCha8Rng, schools: usize, la: u16) -> String {
             "Open".to_owned(),
             pupils.to_string(),
             trust,
-            rng.random_range(500_000..515_000).to_string(),
-            rng.random_range(178_000..190_000).to_string(),
+            easting.to_string(),
+            northing.to_string(),
             ofsted.to_owned(),
+            postcode(i, easting, northing),
         ]);
     }
     csv_text(&rows)

@@ -9,8 +9,9 @@
 //! a 5% brokerage fee).
 //!
 //! Same seed, same schools, same moment: the same files, byte for byte
-//! (ChaCha8; requests are seeded by the first half-term they plan, so every
-//! week of a half-term writes the same requests). It is not the worker's
+//! (ChaCha8; requests are seeded by the first half-term they plan, and each
+//! arrives in one of that half-term's first four weeks, so a later week of
+//! a half-term writes the earlier weeks' requests and those arrived since). It is not the worker's
 //! test-instance generator, and nothing here writes to the log: the
 //! imports and `Engine::handle` do.
 
@@ -26,7 +27,7 @@ use bridges_schemas::commands::{Command, SetBrokerageFee, SetBudget};
 use bridges_schemas::inspection::Standing;
 use bridges_schemas::vocab::FundingSource;
 use chrono::{DateTime, Utc};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::domain::calendar::london_date;
@@ -44,6 +45,10 @@ pub struct DemoSpec {
     pub seed: u64,
     pub practitioners: usize,
     pub requests: usize,
+    /// Requests arrive over their half-term's first four weeks, as a
+    /// weekly job sees them (false: every request of the half-term at
+    /// once, as a benchmark's partnership has them).
+    pub weekly_arrivals: bool,
 }
 
 /// The CSV files of a demo, as text.
@@ -117,6 +122,17 @@ pub fn generate(
     let prefix = left.first().map(|h| h.label.to_string()).unwrap_or_else(|| "req".into());
     let request_rows =
         requests::rows(&mut rng(spec.seed, &prefix), &demo, rules, &left, spec.requests, &prefix);
+    // A half-term's requests arrive over its first weeks: a row is written
+    // once the week drawn for it has come (the header always).
+    let week = left.first().map_or(0, |h| (today - h.first).num_days().max(0) / 7);
+    let request_rows: Vec<Vec<String>> = request_rows
+        .into_iter()
+        .enumerate()
+        .filter(|(i, row)| {
+            *i == 0 || !spec.weekly_arrivals || i64::from(arrival_week(spec.seed, &row[0])) <= week
+        })
+        .map(|(_, row)| row)
+        .collect();
     DemoFiles {
         inspections: csv_text(&inspection_rows),
         practitioners: csv_text(&practitioner_rows),
@@ -150,6 +166,17 @@ pub fn budget(rules: &Rules, at: DateTime<Utc>, schools: usize) -> Vec<Command> 
         basis_points: FEE_BASIS_POINTS,
     }));
     out
+}
+
+/// The week of its half-term (0 = the first) in which a request arrives:
+/// 40% in the first week, then 25%, 20% and 15%, drawn from its id.
+pub fn arrival_week(seed: u64, request: &str) -> u8 {
+    match rng(seed, &format!("arrival {request}")).random_range(0..100) {
+        0..40 => 0,
+        40..65 => 1,
+        65..85 => 2,
+        _ => 3,
+    }
 }
 
 /// Writes a file of the demo into `dir` (created), returning its path.
@@ -246,7 +273,8 @@ mod tests {
             .collect()
     }
 
-    const SPEC: DemoSpec = DemoSpec { seed: 7, practitioners: 40, requests: 80 };
+    const SPEC: DemoSpec =
+        DemoSpec { seed: 7, practitioners: 40, requests: 80, weekly_arrivals: true };
 
     #[test]
     fn the_same_seed_gives_the_same_files_and_another_seed_others() {
@@ -256,9 +284,31 @@ mod tests {
         assert_eq!(a, generate(&schools(7), &rules, when, &SPEC));
         let b = generate(&schools(7), &rules, when, &DemoSpec { seed: 8, ..SPEC });
         assert_ne!(a.practitioners, b.practitioners);
-        // Every week of a half-term writes the same requests.
-        let later = generate(&schools(7), &rules, at("2026-12-07T09:00:00Z"), &SPEC);
-        assert_eq!(a.requests, later.requests);
+        // A half-term's requests arrive over its first four weeks (autumn 2
+        // begins on 2 November): each week's file holds the earlier week's
+        // rows and more, and from the fourth week on the file is whole.
+        let weeks: Vec<Vec<BTreeMap<String, String>>> =
+            ["2026-11-02", "2026-11-09", "2026-11-16", "2026-11-23", "2026-12-07"]
+                .iter()
+                .map(|d| {
+                    let files = generate(&schools(7), &rules, at(&format!("{d}T09:00:00Z")), &SPEC);
+                    rows(&files.requests)
+                })
+                .collect();
+        for pair in weeks.windows(2) {
+            assert!(pair[0].len() < pair[1].len() || pair[1].len() == 80, "{}", pair[0].len());
+            assert!(pair[0].iter().all(|r| pair[1].contains(r)), "an arrived request stays");
+        }
+        assert!(weeks[0].len() >= 20 && weeks[0].len() <= 50, "{} in week 1", weeks[0].len());
+        assert_eq!(weeks[3], weeks[4]);
+        assert_eq!(weeks[3].len(), 80);
+        let at_once = DemoSpec { weekly_arrivals: false, ..SPEC };
+        let first = generate(&schools(7), &rules, at("2026-11-02T09:00:00Z"), &at_once);
+        assert_eq!(rows(&first.requests), weeks[3], "all at once: the whole file in week 1");
+        assert_eq!(
+            a.requests,
+            generate(&schools(7), &rules, at("2026-12-07T09:00:00Z"), &SPEC).requests
+        );
     }
 
     #[test]

@@ -722,6 +722,12 @@ pub fn claims(state: &State, round: &Round, members: &[Urn], history: &History) 
     if schools.iter().all(|s| !nearest_in(state, round, s, members)) {
         out.push(GroupClaim::NotNearest);
     }
+    let localities: BTreeSet<&str> = schools.iter().filter_map(|s| s.locality()).collect();
+    if schools.len() > 1 && localities.len() == schools.len() {
+        out.push(GroupClaim::NotSameLocality {
+            localities: localities.into_iter().map(str::to_owned).collect(),
+        });
+    }
     out
 }
 

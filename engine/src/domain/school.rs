@@ -44,6 +44,7 @@ pub fn register(
     if let Some(t) = &c.trust {
         check_text("trust", t, 200)?;
     }
+    let postcode = c.postcode.as_deref().map(check_postcode).transpose()?;
     Ok(vec![DomainEvent::SchoolRegistered(SchoolRegistered {
         urn: c.urn,
         name: c.name.clone(),
@@ -53,6 +54,7 @@ pub fn register(
         easting: c.easting,
         northing: c.northing,
         pupils: c.pupils,
+        postcode,
     })])
 }
 
@@ -68,6 +70,7 @@ pub fn change(
     if let Some(t) = &c.trust {
         check_text("trust", t, 200)?;
     }
+    let postcode = c.postcode.as_deref().map(check_postcode).transpose()?;
     let mut changed = Vec::new();
     if s.name != c.name {
         changed.push("name".to_owned());
@@ -84,6 +87,9 @@ pub fn change(
     if s.pupils != c.pupils {
         changed.push("pupils".to_owned());
     }
+    if s.postcode != postcode {
+        changed.push("postcode".to_owned());
+    }
     if changed.is_empty() {
         return Ok(Vec::new());
     }
@@ -95,6 +101,7 @@ pub fn change(
         easting: c.easting,
         northing: c.northing,
         pupils: c.pupils,
+        postcode,
         changed,
     })])
 }
@@ -232,6 +239,38 @@ fn check_location(easting: f64, northing: f64) -> Result<(), Rejection> {
         }
     }
     Ok(())
+}
+
+/// A UK postcode, normalised to capitals with one space before the inward
+/// code (`ub81ph` -> `UB8 1PH`): an outward code of one or two letters, a
+/// digit and an optional letter or digit, then a digit and two letters.
+fn check_postcode(text: &str) -> Result<String, Rejection> {
+    let compact: String =
+        text.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
+    let well_formed = |code: &str| {
+        let b = code.as_bytes();
+        if !(5..=7).contains(&b.len()) {
+            return false;
+        }
+        let (outward, inward) = b.split_at(b.len() - 3);
+        let letters = outward.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+        (1..=2).contains(&letters)
+            && outward.get(letters).is_some_and(u8::is_ascii_digit)
+            && outward[letters + 1..].iter().all(u8::is_ascii_alphanumeric)
+            && outward.len() - letters <= 2
+            && inward[0].is_ascii_digit()
+            && inward[1..].iter().all(u8::is_ascii_alphabetic)
+    };
+    if !well_formed(&compact) {
+        return Err(reject(
+            RejectionCode::Invalid,
+            "postcode",
+            format!("{text:?}"),
+            "not a UK postcode (for example UB8 1PH)",
+        ));
+    }
+    let (outward, inward) = compact.split_at(compact.len() - 3);
+    Ok(format!("{outward} {inward}"))
 }
 
 fn standing_word(s: Standing) -> &'static str {

@@ -54,9 +54,18 @@ pub struct School {
     pub easting: f64,
     pub northing: f64,
     pub pupils: Option<u32>,
+    /// GIAS `Postcode`, normalised (`UB8 1PH`).
+    pub postcode: Option<String>,
     pub closed: bool,
     pub inspection: Option<InspectionOutcome>,
     pub risk: Option<Risk>,
+}
+
+impl School {
+    /// The school's locality: its postcode district (`UB8`), where known.
+    pub fn locality(&self) -> Option<&str> {
+        self.postcode.as_deref().and_then(|p| p.split(' ').next())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -336,6 +345,7 @@ impl State {
                         easting: e.easting,
                         northing: e.northing,
                         pupils: e.pupils,
+                        postcode: e.postcode.clone(),
                         closed: false,
                         inspection: None,
                         risk: None,
@@ -350,6 +360,7 @@ impl State {
                     s.easting = e.easting;
                     s.northing = e.northing;
                     s.pupils = e.pupils;
+                    s.postcode = e.postcode.clone();
                 }
             }
             DomainEvent::SchoolClosed(e) => {

@@ -2,7 +2,7 @@
 //! two boroughs' file in `../shared/data`) read by its column names, the
 //! rows of one LA turned into school commands: `RegisterSchool` for a new
 //! URN, `ChangeSchool` for a known one (the domain records only what
-//! changed: name, phase, trust, location, pupils), `CloseSchool` when the
+//! changed: name, phase, trust, location, pupils, postcode), `CloseSchool` when the
 //! status says closed, and `RecordInspection` (framework `overall`,
 //! `published` null, source `gias`) from `OfstedRating (name)` where given.
 //!
@@ -43,6 +43,7 @@ pub const EASTING: &str = "Easting";
 pub const NORTHING: &str = "Northing";
 pub const OFSTED: &str = "OfstedRating (name)";
 pub const CLOSE_DATE: &str = "CloseDate";
+pub const POSTCODE: &str = "Postcode";
 
 /// One establishment of the LA as GIAS describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +55,8 @@ pub struct GiasSchool {
     pub easting: f64,
     pub northing: f64,
     pub pupils: Option<u32>,
+    /// `Postcode` as GIAS gives it (the domain checks and normalises it).
+    pub postcode: Option<String>,
     /// `Some(date)` (or `Some(None)` without a date) when GIAS says closed.
     pub closed: Option<Option<NaiveDate>>,
     pub ofsted: Option<Ofsted>,
@@ -84,6 +87,7 @@ pub struct Columns {
     trusts: Option<usize>,
     ofsted: Option<usize>,
     close_date: Option<usize>,
+    postcode: Option<usize>,
 }
 
 impl Columns {
@@ -104,6 +108,7 @@ impl Columns {
             trusts: table.column(TRUSTS)?,
             ofsted: table.column(OFSTED)?,
             close_date: table.column(CLOSE_DATE)?,
+            postcode: table.column(POSTCODE)?,
         })
     }
 }
@@ -193,6 +198,7 @@ fn plan(state: &State, cols: &Columns, row: &Row, la: u16) -> RowPlan {
                 easting: s.easting,
                 northing: s.northing,
                 pupils: s.pupils,
+                postcode: s.postcode.clone(),
             }),
         )),
         (Some(_), None) => commands.push(planned(
@@ -205,6 +211,7 @@ fn plan(state: &State, cols: &Columns, row: &Row, la: u16) -> RowPlan {
                 easting: s.easting,
                 northing: s.northing,
                 pupils: s.pupils,
+                postcode: s.postcode.clone(),
             }),
         )),
     }
@@ -244,6 +251,7 @@ fn column(field: &str) -> String {
         "easting" => EASTING,
         "northing" => NORTHING,
         "pupils" => PUPILS,
+        "postcode" => POSTCODE,
         "reason" | "closed_on" => STATUS,
         _ => OFSTED,
     }
@@ -338,6 +346,7 @@ fn parse_cells(cols: &Columns, row: &Row, la: u16) -> Result<GiasRow, RowError> 
     let northing = coordinate(NORTHING, cols.northing)?;
     let pupils = whole(row, PUPILS, row.get(cols.pupils))?;
     let trust = Some(row.get(cols.trusts).to_owned()).filter(|t| !t.is_empty());
+    let postcode = Some(row.get(cols.postcode).trim().to_owned()).filter(|p| !p.is_empty());
     let ofsted_text = row.get(cols.ofsted);
     let ofsted = match word(ofsted_text).as_str() {
         "" | "not_applicable" | "insufficient_evidence" | "null" => None,
@@ -362,6 +371,7 @@ fn parse_cells(cols: &Columns, row: &Row, la: u16) -> Result<GiasRow, RowError> 
         easting,
         northing,
         pupils,
+        postcode,
         closed,
         ofsted,
     }))

@@ -71,7 +71,7 @@ pub fn problem(state: &State, round: &Round) -> TriadsProblem {
             inspection: s.inspection,
             pupils: s.pupils.map(f64::from),
             disadvantaged: None,
-            locality: None,
+            locality: s.locality().map(str::to_owned),
             name: Some(s.name.clone()),
         })
         .collect();

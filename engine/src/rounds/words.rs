@@ -37,6 +37,10 @@ pub fn claim(c: &GroupClaim) -> String {
         GroupClaim::NotNearest => {
             "not the obvious local grouping: no school's nearest neighbour is in it".to_owned()
         }
+        GroupClaim::NotSameLocality { localities } => {
+            let names: Vec<&str> = localities.iter().map(String::as_str).collect();
+            format!("not the same locality ({})", and_list(&names))
+        }
     }
 }
 
@@ -81,11 +85,14 @@ mod tests {
                 },
                 GroupClaim::WithinKm { km: 9.0 },
                 GroupClaim::NewPartners { rounds: 0 },
+                GroupClaim::NotSameLocality {
+                    localities: vec!["HA4".into(), "UB3".into(), "UB8".into()],
+                },
             ],
         };
         assert_eq!(
             reasons(&g),
-            "spans strong, secure and concern; 9.0 km apart at most; none of these schools has been grouped with another before"
+            "spans strong, secure and concern; 9.0 km apart at most; none of these schools has been grouped with another before; not the same locality (HA4, UB3 and UB8)"
         );
     }
 }

@@ -468,6 +468,7 @@ pub fn school_in(urn: u32, phase: Phase, trust: Option<&str>) -> DomainEvent {
         easting: 507_000.0 + f64::from(urn % 100) * 100.0,
         northing: 182_000.0,
         pupils: Some(300),
+        postcode: None,
     })
 }
 

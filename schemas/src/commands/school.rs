@@ -23,6 +23,10 @@ pub struct RegisterSchool {
     pub northing: f64,
     #[serde(default)]
     pub pupils: Option<u32>,
+    /// GIAS `Postcode`, for example `UB8 1PH`; its district (`UB8`) is the
+    /// school's locality.
+    #[serde(default)]
+    pub postcode: Option<String>,
 }
 
 /// Record what GIAS now says about a registered school (its whole record).
@@ -38,6 +42,10 @@ pub struct ChangeSchool {
     pub northing: f64,
     #[serde(default)]
     pub pupils: Option<u32>,
+    /// GIAS `Postcode`, for example `UB8 1PH`; its district (`UB8`) is the
+    /// school's locality.
+    #[serde(default)]
+    pub postcode: Option<String>,
 }
 
 /// Record that a school has closed.

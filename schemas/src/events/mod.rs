@@ -117,8 +117,8 @@ macro_rules! domain_events {
 }
 
 domain_events! {
-    SchoolRegistered = 1, e => format!("school-{}", e.urn);
-    SchoolChanged = 1, e => format!("school-{}", e.urn);
+    SchoolRegistered = 2, e => format!("school-{}", e.urn);
+    SchoolChanged = 2, e => format!("school-{}", e.urn);
     SchoolClosed = 1, e => format!("school-{}", e.urn);
     InspectionRecorded = 1, e => format!("school-{}", e.urn);
     RiskAssessed = 1, e => format!("school-{}", e.urn);
@@ -248,6 +248,9 @@ impl DomainEvent {
         }
         let (t, v, p) = (type_name, version, payload);
         Ok(match (t, v) {
+            // v1 had no postcode: the same fields, and `postcode` reads as none.
+            ("SchoolRegistered", 1) => DomainEvent::SchoolRegistered(de(t, v, p)?),
+            ("SchoolChanged", 1) => DomainEvent::SchoolChanged(de(t, v, p)?),
             ("PractitionerRegistered", 1) => {
                 DomainEvent::PractitionerDesignated(upcast_practitioner_v1(de(t, v, p)?))
             }

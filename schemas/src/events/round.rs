@@ -96,6 +96,9 @@ pub enum GroupClaim {
     /// No member's nearest enrolled school of its pool is in the group: not
     /// the obvious local grouping.
     NotNearest,
+    /// Every member has a known locality (its postcode district) and no two
+    /// share one: the districts, ascending.
+    NotSameLocality { localities: Vec<String> },
 }
 
 /// A group of the round, its hosting slots (the rota) and why it is good.

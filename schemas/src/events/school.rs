@@ -24,6 +24,9 @@ pub struct SchoolRegistered {
     /// GIAS `NumberOfPupils`, where given.
     #[serde(default)]
     pub pupils: Option<u32>,
+    /// GIAS `Postcode` (added in v2; none in v1 events).
+    #[serde(default)]
+    pub postcode: Option<String>,
 }
 
 /// What GIAS now says about a registered school: its whole record after the
@@ -39,7 +42,10 @@ pub struct SchoolChanged {
     pub northing: f64,
     #[serde(default)]
     pub pupils: Option<u32>,
-    /// `name`, `phase`, `trust`, `location`, `pupils`.
+    /// GIAS `Postcode` (added in v2; none in v1 events).
+    #[serde(default)]
+    pub postcode: Option<String>,
+    /// `name`, `phase`, `trust`, `location`, `pupils`, `postcode`.
     pub changed: Vec<String>,
 }
 
