@@ -62,6 +62,8 @@ pub struct YearBenchFigures {
     pub rebuild: Duration,
     pub report: Duration,
     pub peak_kib: Option<u64>,
+    /// The solver limit each run had, in seconds.
+    pub time_limit: f64,
 }
 
 /// Runs the year and prints its figures.
@@ -150,6 +152,7 @@ pub async fn run_year_bench(
         rebuild,
         report: report_time,
         peak_kib: super::vm_hwm_kib(),
+        time_limit: options.time_limit,
     };
     print!("{}", table(&figures));
     Ok(figures)
@@ -174,6 +177,12 @@ pub fn table(f: &YearBenchFigures) -> String {
         quantile(&secs, 1.0),
         quantile(&f.solve_seconds, 0.5),
         quantile(&f.solve_seconds, 1.0)
+    ));
+    let at_limit = f.solve_seconds.iter().filter(|s| **s >= 0.95 * f.time_limit).count();
+    out.push_str(&format!(
+        "runs that reached the {} s solver limit: {at_limit} of {}\n",
+        f.time_limit,
+        f.solve_seconds.len()
     ));
     out.push_str(&format!(
         "worst per-tier gap of any run: tier 1 {:.2}%, tier 2 {:.2}%, tier 3 {:.2}%, tier 4 {:.2}%\n",
