@@ -81,6 +81,83 @@ pub struct Config {
     /// given, every key of it is required.
     #[serde(default)]
     pub schedule: ScheduleSettings,
+    /// How `bridges serve` authenticates to NATS. Optional, and so is each
+    /// of its keys (none: no authentication).
+    #[serde(default)]
+    pub nats: NatsSettings,
+}
+
+/// `[nats]`: the engine's NATS credentials and TLS (README "Credentials"):
+/// a user and password, an nkey seed (or its file), or a `.creds` file, at
+/// most one; a CA for TLS. Every key is optional. The password and the
+/// seed are never shown in an error.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatsSettings {
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub nkey_seed: Option<String>,
+    pub nkey_seed_file: Option<PathBuf>,
+    pub creds_file: Option<PathBuf>,
+    pub tls_ca_file: Option<PathBuf>,
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
+}
+
+impl fmt::Debug for NatsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The same fields, secrets hidden.
+        write!(f, "{:?}", self.credentials())
+    }
+}
+
+/// Whether an error must not show the value of `key`: the password and
+/// the seed, and any unknown key of `[nats]` (a misspelt password).
+fn is_secret(key: &str) -> bool {
+    const SHOWN: [&str; 6] = [
+        "nats.user",
+        "nats.nkey_seed_file",
+        "nats.creds_file",
+        "nats.tls_ca_file",
+        "nats.tls_cert_file",
+        "nats.tls_key_file",
+    ];
+    (key == "nats" || key.starts_with("nats.")) && !SHOWN.contains(&key)
+}
+
+impl NatsSettings {
+    /// The credentials `bridges serve` connects with.
+    pub fn credentials(&self) -> bridges_worker::credentials::Credentials {
+        bridges_worker::credentials::Credentials {
+            user: self.user.clone(),
+            password: self.password.clone(),
+            nkey_seed: self.nkey_seed.clone(),
+            nkey_seed_file: self.nkey_seed_file.clone(),
+            creds_file: self.creds_file.clone(),
+            tls_ca_file: self.tls_ca_file.clone(),
+            tls_cert_file: self.tls_cert_file.clone(),
+            tls_key_file: self.tls_key_file.clone(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), Invalid> {
+        self.credentials().check().map_err(|e| {
+            let key = format!("nats.{}", e.field);
+            let value = match e.field {
+                "user" => self.user.as_deref().map_or("(missing)".to_owned(), |u| format!("{u:?}")),
+                "password" | "nkey_seed" => "(hidden)".to_owned(),
+                "nkey_seed_file" => shown_path(&self.nkey_seed_file),
+                "creds_file" => shown_path(&self.creds_file),
+                "tls_cert_file" => shown_path(&self.tls_cert_file),
+                _ => shown_path(&self.tls_key_file),
+            };
+            Invalid::new(key, value, e.reason)
+        })
+    }
+}
+
+fn shown_path(path: &Option<PathBuf>) -> String {
+    path.as_ref().map_or("(missing)".to_owned(), |p| format!("{:?}", p.display().to_string()))
 }
 
 /// `[log]`: how the event log is opened.
@@ -457,6 +534,7 @@ impl Config {
         positive("weekly.practitioners", self.weekly.practitioners as u64)?;
         positive("weekly.requests", self.weekly.requests as u64)?;
         self.schedule.validate()?;
+        self.nats.validate()?;
         Ok(())
     }
 
@@ -611,7 +689,10 @@ fn configuration_variables() -> Vec<Variable> {
 
 /// Gives `invalid` its origin: the variable whose key is the key or holds it
 /// (`BRIDGES_CALENDAR__YEARS` for `calendar.years[0].starts`), else the file.
-fn located(invalid: Invalid, file: &str, variables: &[Variable]) -> ConfigError {
+fn located(mut invalid: Invalid, file: &str, variables: &[Variable]) -> ConfigError {
+    if is_secret(&invalid.key) {
+        invalid.value = "(hidden)".to_owned();
+    }
     let plain = invalid.key.split('[').next().unwrap_or(&invalid.key);
     let variable = variables
         .iter()
@@ -619,7 +700,7 @@ fn located(invalid: Invalid, file: &str, variables: &[Variable]) -> ConfigError 
         .max_by_key(|v| v.key.len());
     match variable {
         Some(v) => ConfigError::Value {
-            value: if plain == v.key && !invalid.key.contains('[') {
+            value: if plain == v.key && !invalid.key.contains('[') && !is_secret(plain) {
                 format!("{:?}", v.value)
             } else {
                 invalid.value
