@@ -1028,6 +1028,55 @@ mod tests {
     }
 
     #[test]
+    fn given_a_nats_section_then_it_gives_the_credentials_and_never_shows_a_secret() {
+        let config = Config::built_in().expect("default config");
+        assert_eq!(config.nats, NatsSettings::default(), "optional: no credentials");
+        let with = |section: &str| format!("{DEFAULT_TOML}\n[nats]\n{section}\n");
+        let config =
+            Config::from_toml(&with("user = \"engine-312\"\npassword = \"hunter2\""), "t.toml")
+                .expect("valid");
+        let credentials = config.nats.credentials();
+        assert_eq!(credentials.user.as_deref(), Some("engine-312"));
+        assert_eq!(credentials.password.as_deref(), Some("hunter2"));
+        assert!(!format!("{config:?}").contains("hunter2"), "Debug hides the password");
+        let (key, value) = file_error(&with("password = \"hunter2\""));
+        assert_eq!((key.as_str(), value.as_str()), ("nats.user", "(missing)"));
+        let (key, value) = file_error(&with("user = \"engine-312\""));
+        assert_eq!((key.as_str(), value.as_str()), ("nats.password", "(hidden)"));
+        let (key, _) = file_error(&with(
+            "user = \"u\"\npassword = \"hunter2\"\ncreds_file = \"/etc/u.creds\"",
+        ));
+        assert_eq!(key, "nats.creds_file", "one way to authenticate");
+        let (key, value) = file_error(&with("nkey_seed = \"SUhunter2\""));
+        assert_eq!((key.as_str(), value.as_str()), ("nats.nkey_seed", "(hidden)"));
+        let (key, value) = file_error(&with("passwd = \"hunter2\""));
+        assert_eq!((key.as_str(), value.as_str()), ("nats.passwd", "(hidden)"), "a misspelt key");
+        let (key, _) = file_error(&with("tls_cert_file = \"/etc/c.pem\""));
+        assert_eq!(key, "nats.tls_key_file");
+        Jail::expect_with(|jail| {
+            jail.set_env("BRIDGES_NATS__USER", "engine-312");
+            jail.set_env("BRIDGES_NATS__PASSWORD", "hunter2");
+            jail.set_env("BRIDGES_NATS__TLS_CA_FILE", "/etc/bridges/ca.pem");
+            let config = Config::load(None).expect("config");
+            assert_eq!(config.nats.user.as_deref(), Some("engine-312"));
+            assert_eq!(config.nats.password.as_deref(), Some("hunter2"));
+            assert_eq!(config.nats.tls_ca_file, Some(PathBuf::from("/etc/bridges/ca.pem")));
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("BRIDGES_NATS__PASSWORD", "hunter2");
+            let err = Config::load(None).expect_err("a password needs its user");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+            jail.set_env("BRIDGES_NATS__USER", "engine-312");
+            jail.set_env("BRIDGES_NATS__PASSWORD", "[1, 2]");
+            let err = Config::load(None).expect_err("not a string");
+            let text = err.to_string();
+            assert!(text.contains("BRIDGES_NATS__PASSWORD") && !text.contains("1, 2"), "{text}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn given_an_unknown_bridges_variable_then_it_is_refused_naming_it() {
         for (name, key) in [
             ("BRIDGES_SOLVER_TIME_LIMIT_SECONDS", "solver_time_limit_seconds"),
