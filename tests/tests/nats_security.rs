@@ -19,7 +19,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::pull};
-use bridges_tests::nats::NatsServer;
+use bridges_tests::nats::{NatsServer, Service};
 use bridges_tests::services::{
     AT, Lab, eventually, register_school, request, stream_count, stream_messages,
 };
@@ -153,15 +153,7 @@ fn write_seed(dir: &Path, name: &str, seed: &str) -> String {
 fn given_the_example_users_then_the_services_run_and_the_read_only_user_only_reads() {
     let users = users();
     let lab = Lab::new(&users.config, 30, 12, 20);
-    let seed_file = write_seed(lab.dir.path(), "worker.nk", &users.worker_seed);
-    let mut engine = lab.engine_env(
-        "engine",
-        &["--ack-wait", "5"],
-        &[("BRIDGES_NATS__USER", "engine-312"), ("BRIDGES_NATS__PASSWORD", ENGINE_PASSWORD)],
-    );
-    let mut worker = lab.worker("worker-1", &["--ack-wait", "5", "--nats-nkey-file", &seed_file]);
-    engine.wait_for_log("engine serving", Duration::from_secs(30));
-    worker.wait_for_log("worker serving", Duration::from_secs(30));
+    let (engine, worker) = services(&lab, &users);
     let url = lab.nats.url();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
@@ -190,19 +182,7 @@ fn given_the_example_users_then_the_services_run_and_the_read_only_user_only_rea
             async move { stream_count(&js, PLANS).await == 1 }
         })
         .await;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        while !stream_messages(&js, EVENTS).await.iter().any(|m| {
-            m.payload["type"] == "MatchingRunCompleted"
-                && m.payload.to_string().contains("sec-run-1")
-        }) {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the engine did not record the plan within 30 s:\n{}\n{}",
-                engine.log(),
-                violations(&lab.nats.log())
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        recorded(&js, "sec-run-1", &engine, &lab).await;
 
         // The read-only user reads the plan through a consumer of its own.
         let plans =
@@ -256,6 +236,77 @@ fn given_the_example_users_then_the_services_run_and_the_read_only_user_only_rea
         assert_eq!(last_sequence(&js, RUNS).await, runs_before, "no run request was written");
         assert!(js.get_stream(EVENTS).await.is_ok(), "the events stream still exists");
     });
+    stop_needing_no_more_rights(&lab, &users, engine, worker);
+    // The server logs each refusal (so the check above can see one).
+    assert!(lab.nats.log().contains("Violation - User \"readonly\""), "{}", lab.nats.log());
+}
+
+#[test]
+fn given_the_example_users_then_documents_over_max_payload_go_through_the_buckets() {
+    let users = users();
+    // A 16 KiB max_payload: the problem and the plan are several times that.
+    let lab = Lab::new(&format!("max_payload: 16384\n{}", users.config), 100, 40, 80);
+    let (engine, worker) = services(&lab, &users);
+    let url = lab.nats.url();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let admin = as_user(&url, "admin", ADMIN_PASSWORD).await.client;
+        let js = jetstream::new(admin.clone());
+        let start = json!({"run": "sec-big-1", "actor": "broker-1", "at": AT}).to_string();
+        let sent = admin.request("bridges.312.runs.start", start.into());
+        let started = match tokio::time::timeout(Duration::from_secs(30), sent).await {
+            Ok(Ok(reply)) => serde_json::from_slice::<serde_json::Value>(&reply.payload)
+                .expect("the reply is JSON"),
+            other => {
+                panic!("runs.start: {other:?}\n{}\n{}", engine.log(), violations(&lab.nats.log()))
+            }
+        };
+        assert_eq!(started["requested"], true, "{started}");
+        recorded(&js, "sec-big-1", &engine, &lab).await;
+        let plans = stream_messages(&js, PLANS).await;
+        assert!(plans[0].payload["plan"]["object"].is_object(), "the plan went by the bucket");
+        let store = js.get_object_store("BRIDGES_312_DOCUMENTS").await.expect("the bucket");
+        assert!(store.info("problems/sec-big-1.json").await.is_ok(), "so did the problem");
+    });
+    stop_needing_no_more_rights(&lab, &users, engine, worker);
+}
+
+/// LA 312's engine (user and password from `BRIDGES_NATS__*`) and a
+/// worker (an nkey seed file), serving.
+fn services(lab: &Lab, users: &Users) -> (Service, Service) {
+    let seed_file = write_seed(lab.dir.path(), "worker.nk", &users.worker_seed);
+    let mut engine = lab.engine_env(
+        "engine",
+        &["--ack-wait", "5"],
+        &[("BRIDGES_NATS__USER", "engine-312"), ("BRIDGES_NATS__PASSWORD", ENGINE_PASSWORD)],
+    );
+    let mut worker = lab.worker("worker-1", &["--ack-wait", "5", "--nats-nkey-file", &seed_file]);
+    engine.wait_for_log("engine serving", Duration::from_secs(30));
+    worker.wait_for_log("worker serving", Duration::from_secs(30));
+    (engine, worker)
+}
+
+/// Waits (30 s) until the events stream holds `run`'s MatchingRunCompleted.
+async fn recorded(js: &jetstream::Context, run: &str, engine: &Service, lab: &Lab) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !stream_messages(js, EVENTS)
+        .await
+        .iter()
+        .any(|m| m.payload["type"] == "MatchingRunCompleted" && m.payload.to_string().contains(run))
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the engine did not record {run} within 30 s:\n{}\n{}",
+            engine.log(),
+            violations(&lab.nats.log())
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Stops both services (cleanly), and checks that neither logged a secret
+/// nor was refused anything: the example gives them every right they use.
+fn stop_needing_no_more_rights(lab: &Lab, users: &Users, mut engine: Service, mut worker: Service) {
     assert!(worker.terminate(Duration::from_secs(30)), "the worker stops cleanly");
     assert!(engine.terminate(Duration::from_secs(30)), "the engine stops cleanly");
     for (name, log) in [("engine", engine.log()), ("worker", worker.log())] {
@@ -264,13 +315,13 @@ fn given_the_example_users_then_the_services_run_and_the_read_only_user_only_rea
         assert!(!log.contains("Permissions Violation"), "{name} needs no more rights:\n{log}");
     }
     let server = lab.nats.log();
-    // The server logs each refusal (so the check below can see one).
-    assert!(server.contains("Violation - User \"readonly\""), "{server}");
-    assert!(
-        !server.contains("Violation - User \"engine-312\"")
-            && !server.contains(&format!("Violation - User \"{}\"", nkey_of(&users.worker_seed))),
-        "the services need no more rights than the example gives:\n{server}"
-    );
+    for user in ["engine-312".to_owned(), nkey_of(&users.worker_seed)] {
+        assert!(
+            !server.contains(&format!("Violation - User \"{user}\"")),
+            "{user} needs no more rights than the example gives:\n{}",
+            violations(&server)
+        );
+    }
 }
 
 /// The server log's permission violations.
