@@ -81,6 +81,83 @@ pub struct Config {
     /// given, every key of it is required.
     #[serde(default)]
     pub schedule: ScheduleSettings,
+    /// How `bridges serve` authenticates to NATS. Optional, and so is each
+    /// of its keys (none: no authentication).
+    #[serde(default)]
+    pub nats: NatsSettings,
+}
+
+/// `[nats]`: the engine's NATS credentials and TLS (README "Credentials"):
+/// a user and password, an nkey seed (or its file), or a `.creds` file, at
+/// most one; a CA for TLS. Every key is optional. The password and the
+/// seed are never shown in an error.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatsSettings {
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub nkey_seed: Option<String>,
+    pub nkey_seed_file: Option<PathBuf>,
+    pub creds_file: Option<PathBuf>,
+    pub tls_ca_file: Option<PathBuf>,
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
+}
+
+impl fmt::Debug for NatsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The same fields, secrets hidden.
+        write!(f, "{:?}", self.credentials())
+    }
+}
+
+/// Whether an error must not show the value of `key`: the password and
+/// the seed, and any unknown key of `[nats]` (a misspelt password).
+fn is_secret(key: &str) -> bool {
+    const SHOWN: [&str; 6] = [
+        "nats.user",
+        "nats.nkey_seed_file",
+        "nats.creds_file",
+        "nats.tls_ca_file",
+        "nats.tls_cert_file",
+        "nats.tls_key_file",
+    ];
+    (key == "nats" || key.starts_with("nats.")) && !SHOWN.contains(&key)
+}
+
+impl NatsSettings {
+    /// The credentials `bridges serve` connects with.
+    pub fn credentials(&self) -> bridges_worker::credentials::Credentials {
+        bridges_worker::credentials::Credentials {
+            user: self.user.clone(),
+            password: self.password.clone(),
+            nkey_seed: self.nkey_seed.clone(),
+            nkey_seed_file: self.nkey_seed_file.clone(),
+            creds_file: self.creds_file.clone(),
+            tls_ca_file: self.tls_ca_file.clone(),
+            tls_cert_file: self.tls_cert_file.clone(),
+            tls_key_file: self.tls_key_file.clone(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), Invalid> {
+        self.credentials().check().map_err(|e| {
+            let key = format!("nats.{}", e.field);
+            let value = match e.field {
+                "user" => self.user.as_deref().map_or("(missing)".to_owned(), |u| format!("{u:?}")),
+                "password" | "nkey_seed" => "(hidden)".to_owned(),
+                "nkey_seed_file" => shown_path(&self.nkey_seed_file),
+                "creds_file" => shown_path(&self.creds_file),
+                "tls_cert_file" => shown_path(&self.tls_cert_file),
+                _ => shown_path(&self.tls_key_file),
+            };
+            Invalid::new(key, value, e.reason)
+        })
+    }
+}
+
+fn shown_path(path: &Option<PathBuf>) -> String {
+    path.as_ref().map_or("(missing)".to_owned(), |p| format!("{:?}", p.display().to_string()))
 }
 
 /// `[log]`: how the event log is opened.
@@ -457,6 +534,7 @@ impl Config {
         positive("weekly.practitioners", self.weekly.practitioners as u64)?;
         positive("weekly.requests", self.weekly.requests as u64)?;
         self.schedule.validate()?;
+        self.nats.validate()?;
         Ok(())
     }
 
@@ -611,7 +689,10 @@ fn configuration_variables() -> Vec<Variable> {
 
 /// Gives `invalid` its origin: the variable whose key is the key or holds it
 /// (`BRIDGES_CALENDAR__YEARS` for `calendar.years[0].starts`), else the file.
-fn located(invalid: Invalid, file: &str, variables: &[Variable]) -> ConfigError {
+fn located(mut invalid: Invalid, file: &str, variables: &[Variable]) -> ConfigError {
+    if is_secret(&invalid.key) {
+        invalid.value = "(hidden)".to_owned();
+    }
     let plain = invalid.key.split('[').next().unwrap_or(&invalid.key);
     let variable = variables
         .iter()
@@ -619,7 +700,7 @@ fn located(invalid: Invalid, file: &str, variables: &[Variable]) -> ConfigError 
         .max_by_key(|v| v.key.len());
     match variable {
         Some(v) => ConfigError::Value {
-            value: if plain == v.key && !invalid.key.contains('[') {
+            value: if plain == v.key && !invalid.key.contains('[') && !is_secret(plain) {
                 format!("{:?}", v.value)
             } else {
                 invalid.value
@@ -942,6 +1023,55 @@ mod tests {
             let (key, value, origin) = value_error(Config::load(None).expect_err("two digits"));
             assert_eq!((key.as_str(), value.as_str()), ("la_code", "\"31\""));
             assert_eq!(origin, Origin::Variable("BRIDGES_LA_CODE".to_owned()));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn given_a_nats_section_then_it_gives_the_credentials_and_never_shows_a_secret() {
+        let config = Config::built_in().expect("default config");
+        assert_eq!(config.nats, NatsSettings::default(), "optional: no credentials");
+        let with = |section: &str| format!("{DEFAULT_TOML}\n[nats]\n{section}\n");
+        let config =
+            Config::from_toml(&with("user = \"engine-312\"\npassword = \"hunter2\""), "t.toml")
+                .expect("valid");
+        let credentials = config.nats.credentials();
+        assert_eq!(credentials.user.as_deref(), Some("engine-312"));
+        assert_eq!(credentials.password.as_deref(), Some("hunter2"));
+        assert!(!format!("{config:?}").contains("hunter2"), "Debug hides the password");
+        let (key, value) = file_error(&with("password = \"hunter2\""));
+        assert_eq!((key.as_str(), value.as_str()), ("nats.user", "(missing)"));
+        let (key, value) = file_error(&with("user = \"engine-312\""));
+        assert_eq!((key.as_str(), value.as_str()), ("nats.password", "(hidden)"));
+        let (key, _) = file_error(&with(
+            "user = \"u\"\npassword = \"hunter2\"\ncreds_file = \"/etc/u.creds\"",
+        ));
+        assert_eq!(key, "nats.creds_file", "one way to authenticate");
+        let (key, value) = file_error(&with("nkey_seed = \"SUhunter2\""));
+        assert_eq!((key.as_str(), value.as_str()), ("nats.nkey_seed", "(hidden)"));
+        let (key, value) = file_error(&with("passwd = \"hunter2\""));
+        assert_eq!((key.as_str(), value.as_str()), ("nats.passwd", "(hidden)"), "a misspelt key");
+        let (key, _) = file_error(&with("tls_cert_file = \"/etc/c.pem\""));
+        assert_eq!(key, "nats.tls_key_file");
+        Jail::expect_with(|jail| {
+            jail.set_env("BRIDGES_NATS__USER", "engine-312");
+            jail.set_env("BRIDGES_NATS__PASSWORD", "hunter2");
+            jail.set_env("BRIDGES_NATS__TLS_CA_FILE", "/etc/bridges/ca.pem");
+            let config = Config::load(None).expect("config");
+            assert_eq!(config.nats.user.as_deref(), Some("engine-312"));
+            assert_eq!(config.nats.password.as_deref(), Some("hunter2"));
+            assert_eq!(config.nats.tls_ca_file, Some(PathBuf::from("/etc/bridges/ca.pem")));
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("BRIDGES_NATS__PASSWORD", "hunter2");
+            let err = Config::load(None).expect_err("a password needs its user");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+            jail.set_env("BRIDGES_NATS__USER", "engine-312");
+            jail.set_env("BRIDGES_NATS__PASSWORD", "[1, 2]");
+            let err = Config::load(None).expect_err("not a string");
+            let text = err.to_string();
+            assert!(text.contains("BRIDGES_NATS__PASSWORD") && !text.contains("1, 2"), "{text}");
             Ok(())
         });
     }

@@ -14,9 +14,14 @@ fn main() -> ExitCode {
         bridges_engine::cli::Command::Serve(a) => Some(a.log_json),
         _ => None,
     };
-    // A service logs its progress (info); one-shot commands what goes wrong.
+    // A service logs its progress (info; async-nats's own connection log
+    // repeats the service's); one-shot commands what goes wrong.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(if serve.is_some() { "info" } else { "error" })
+        tracing_subscriber::EnvFilter::new(if serve.is_some() {
+            "info,async_nats=off"
+        } else {
+            "error"
+        })
     });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

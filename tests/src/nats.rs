@@ -2,7 +2,8 @@
 //! on a free loopback port, JetStream in a temporary folder, killed when
 //! dropped. It can be killed and started again on the same port and store
 //! (the fault tests), and given extra configuration (a smaller
-//! `max_payload`, users). Also the services under test as child
+//! `max_payload`, the users and permissions of
+//! config/nats-server.example.conf). Also the services under test as child
 //! processes (`Service`): SIGTERM, SIGKILL, killed when dropped, their
 //! stderr kept in a file to read.
 
@@ -207,6 +208,21 @@ impl Service {
                     );
                 }
             }
+        }
+    }
+
+    /// Waits up to `timeout` for it to exit by itself; its status, or
+    /// `None` if it still runs (it is left running).
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 

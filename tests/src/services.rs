@@ -44,6 +44,13 @@ impl Lab {
         Service::spawn(name, cmd, self.dir.path().join(format!("{name}.log")))
     }
 
+    /// As `engine`, with `env` variables set on it (its credentials, say).
+    pub fn engine_env(&self, name: &str, extra: &[&str], env: &[(&str, &str)]) -> Service {
+        let mut cmd = serve(&self.data, &self.config, &self.nats.url(), extra);
+        cmd.envs(env.iter().copied());
+        Service::spawn(name, cmd, self.dir.path().join(format!("{name}.log")))
+    }
+
     /// `bridges-worker serve` named `name`, with `extra` arguments.
     pub fn worker(&self, name: &str, extra: &[&str]) -> Service {
         let mut cmd = Command::new(binary("bridges-worker"));

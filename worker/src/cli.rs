@@ -104,6 +104,70 @@ pub struct ServeArgs {
     /// Log as JSON lines (default: text).
     #[arg(long)]
     pub log_json: bool,
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+}
+
+/// How `serve` authenticates to NATS (README "Credentials"): a user and
+/// password, an nkey seed file or a `.creds` file, at most one; TLS with
+/// a CA. Each flag reads the engine's `BRIDGES_NATS__*` variable too.
+#[derive(Clone, Default, clap::Args)]
+pub struct CredentialArgs {
+    /// NATS user (with --nats-password).
+    #[arg(long, env = "BRIDGES_NATS__USER")]
+    pub nats_user: Option<String>,
+    /// The user's password (prefer the variable: a flag shows in `ps`).
+    #[arg(long, env = "BRIDGES_NATS__PASSWORD", hide_env_values = true)]
+    pub nats_password: Option<String>,
+    /// A file holding the user nkey's seed (SU...).
+    #[arg(long, env = "BRIDGES_NATS__NKEY_SEED_FILE")]
+    pub nats_nkey_file: Option<PathBuf>,
+    /// A .creds file (JWT and seed), for a server in operator mode.
+    #[arg(long, env = "BRIDGES_NATS__CREDS_FILE")]
+    pub nats_creds: Option<PathBuf>,
+    /// The CA of the server's certificate; given, TLS is required.
+    #[arg(long, env = "BRIDGES_NATS__TLS_CA_FILE")]
+    pub nats_tls_ca: Option<PathBuf>,
+    /// A client certificate (with --nats-tls-key), when the server asks for one.
+    #[arg(long, env = "BRIDGES_NATS__TLS_CERT_FILE")]
+    pub nats_tls_cert: Option<PathBuf>,
+    #[arg(long, env = "BRIDGES_NATS__TLS_KEY_FILE")]
+    pub nats_tls_key: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for CredentialArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.credentials())
+    }
+}
+
+impl CredentialArgs {
+    /// The credentials the flags give (checked by `Credentials::check`).
+    pub fn credentials(&self) -> crate::credentials::Credentials {
+        crate::credentials::Credentials {
+            user: self.nats_user.clone(),
+            password: self.nats_password.clone(),
+            nkey_seed: None,
+            nkey_seed_file: self.nats_nkey_file.clone(),
+            creds_file: self.nats_creds.clone(),
+            tls_ca_file: self.nats_tls_ca.clone(),
+            tls_cert_file: self.nats_tls_cert.clone(),
+            tls_key_file: self.nats_tls_key.clone(),
+        }
+    }
+
+    /// The flag of a `Credentials` field, for errors.
+    pub fn flag(field: &str) -> &'static str {
+        match field {
+            "user" => "--nats-user",
+            "password" => "--nats-password",
+            "nkey_seed" | "nkey_seed_file" => "--nats-nkey-file",
+            "creds_file" => "--nats-creds",
+            "tls_ca_file" => "--nats-tls-ca",
+            "tls_cert_file" => "--nats-tls-cert",
+            _ => "--nats-tls-key",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -234,6 +298,13 @@ fn serve(a: ServeArgs) -> ExitCode {
                     a.replicas
                 ));
             },
+            credentials: {
+                let credentials = a.credentials.credentials();
+                credentials.check().map_err(|e| {
+                    format!("invalid argument: {}: {}", CredentialArgs::flag(e.field), e.reason)
+                })?;
+                credentials
+            },
         })
     })();
     let options = match options {
@@ -254,7 +325,15 @@ fn serve(a: ServeArgs) -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(1, &e.to_string()),
+        Err(crate::nats::ServeError::Credentials(e)) => fail(
+            2,
+            &format!(
+                "bridges-worker: invalid argument: {}: {}",
+                CredentialArgs::flag(e.field),
+                e.reason
+            ),
+        ),
+        Err(e) => fail(1, &format!("bridges-worker: {e}")),
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod brokerage;
 pub mod cli;
 pub mod common;
+pub mod credentials;
 pub mod gias;
 pub mod nats;
 pub mod tools;

@@ -27,7 +27,8 @@ fn main() -> ExitCode {
 /// Services log their progress (info); one-shot commands only what goes wrong.
 fn default_filter(args: &bridges_worker::cli::Args) -> &'static str {
     match args.command {
-        bridges_worker::cli::Command::Serve(_) => "info",
+        // async-nats logs what the service logs of its connection again.
+        bridges_worker::cli::Command::Serve(_) => "info,async_nats=off",
         _ => "error",
     }
 }

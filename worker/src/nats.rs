@@ -32,6 +32,7 @@ use tokio::sync::watch;
 use tracing::{error, info, warn};
 
 use crate::common::{SolveError, SolveOptions, sha256_hex};
+use crate::credentials::Credentials;
 
 /// The names both sides of the distributed path agree on.
 pub mod names {
@@ -96,6 +97,7 @@ pub struct ServeOptions {
     /// Replicas of the streams and buckets it creates (3 on a three-node
     /// cluster; 1 on a single server).
     pub replicas: usize,
+    pub credentials: Credentials,
 }
 
 /// Why the service could not run.
@@ -103,6 +105,12 @@ pub struct ServeOptions {
 pub enum ServeError {
     #[error("NATS: {0}")]
     Nats(String),
+    /// The credentials cannot be used (a field named, never a secret).
+    #[error("NATS credentials: {0}")]
+    Credentials(crate::credentials::CredentialsError),
+    /// The server refused them.
+    #[error("NATS refused the credentials of {identity} ({reason})")]
+    Refused { identity: String, reason: String },
 }
 
 fn nats_error(context: &str) -> impl Fn(&dyn std::fmt::Display) -> ServeError + '_ {
@@ -125,22 +133,106 @@ struct Counters {
     handed_back: AtomicU64,
 }
 
-/// Connects to NATS with a name, retrying the first connection and then
-/// reconnecting with async-nats's backoff; connection events are logged.
-pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, ServeError> {
-    async_nats::ConnectOptions::new()
+/// Connects to NATS with a name and `credentials`, retrying the first
+/// connection and then reconnecting with async-nats's backoff; connection
+/// events are logged. Returns once connected; credentials the server
+/// refuses end it with [`ServeError::Refused`] (naming who, never the
+/// secret) instead of a retry. A refusal later (on a reconnect) shows on
+/// the [`Refusal`] it returns with the client.
+pub async fn connect(
+    url: &str,
+    name: &str,
+    credentials: &Credentials,
+) -> Result<(async_nats::Client, Refusal), ServeError> {
+    let (options, identity) = credentials
+        .apply(async_nats::ConnectOptions::new())
+        .await
+        .map_err(ServeError::Credentials)?;
+    let (link, mut watched) = watch::channel(Link::Connecting);
+    let link = Arc::new(link);
+    let client = options
         .name(name)
         .retry_on_initial_connect()
-        .event_callback(|event| async move {
-            match event {
-                async_nats::Event::Connected => info!("connected to NATS"),
-                async_nats::Event::Disconnected => warn!("disconnected from NATS; reconnecting"),
-                other => warn!(event = %other, "NATS event"),
+        .event_callback(move |event| {
+            let link = link.clone();
+            async move {
+                match event {
+                    async_nats::Event::Connected => {
+                        info!("connected to NATS");
+                        link.send_replace(Link::Connected);
+                    }
+                    async_nats::Event::Disconnected => {
+                        warn!("disconnected from NATS; reconnecting")
+                    }
+                    other => match refusal(&other) {
+                        Some(reason) => {
+                            link.send_replace(Link::Refused(reason));
+                        }
+                        None => warn!(event = %other, "NATS event"),
+                    },
+                }
             }
         })
         .connect(server_list(url))
         .await
-        .map_err(|e| ServeError::Nats(format!("connecting to {url}: {e}")))
+        .map_err(|e| ServeError::Nats(format!("connecting to {url}: {e}")))?;
+    let state = watched
+        .wait_for(|l| *l != Link::Connecting)
+        .await
+        .map(|l| l.clone())
+        .map_err(|_| ServeError::Nats(format!("connecting to {url}: the client stopped")))?;
+    if let Link::Refused(reason) = state {
+        return Err(ServeError::Refused { identity: identity.to_string(), reason });
+    }
+    Ok((client, Refusal { identity, link: watched }))
+}
+
+/// The state of a connection as its events tell it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Link {
+    Connecting,
+    Connected,
+    Refused(String),
+}
+
+/// Why the server refused a connection's credentials, when `event` says it did.
+fn refusal(event: &async_nats::Event) -> Option<String> {
+    let refused = [
+        async_nats::ConnectErrorKind::AuthorizationViolation.to_string(),
+        async_nats::ConnectErrorKind::Authentication.to_string(),
+    ];
+    match event {
+        async_nats::Event::ServerError(async_nats::ServerError::AuthorizationViolation) => {
+            Some(refused[0].clone())
+        }
+        async_nats::Event::ClientError(async_nats::ClientError::Other(e))
+            if refused.contains(e) =>
+        {
+            Some(e.clone())
+        }
+        _ => None,
+    }
+}
+
+/// Resolves when the server refuses the connection's credentials after it
+/// was made (they were revoked, or a reconnect reached a server that does
+/// not know them): a service then stops instead of retrying forever.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    identity: crate::credentials::Identity,
+    link: watch::Receiver<Link>,
+}
+
+impl Refusal {
+    /// Waits for a refusal; pending forever if none comes.
+    pub async fn refused(&mut self) -> ServeError {
+        match self.link.wait_for(|l| matches!(l, Link::Refused(_))).await.map(|l| l.clone()) {
+            Ok(Link::Refused(reason)) => {
+                ServeError::Refused { identity: self.identity.to_string(), reason }
+            }
+            _ => std::future::pending().await,
+        }
+    }
 }
 
 /// The servers of a URL that may list several, comma-separated (the nodes
@@ -247,7 +339,8 @@ pub async fn serve(
     options: ServeOptions,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), ServeError> {
-    let client = connect(&options.nats_url, &options.name).await?;
+    let (client, mut refusal) =
+        connect(&options.nats_url, &options.name, &options.credentials).await?;
     let js = jetstream::new(client.clone());
     let stream =
         runs_stream(&js, &options.prefix, options.duplicate_window, options.replicas).await?;
@@ -304,13 +397,23 @@ pub async fn serve(
             Ok(b) => b,
             Err(e) => {
                 warn!(error = %e, "pulling run requests; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    e = refusal.refused() => {
+                        status_task.abort();
+                        return Err(e);
+                    }
+                }
                 continue;
             }
         };
         let next = tokio::select! {
             next = batch.next() => next,
             _ = shutdown.changed() => break,
+            e = refusal.refused() => {
+                status_task.abort();
+                return Err(e);
+            }
         };
         let message = match next {
             None => continue,

@@ -109,6 +109,7 @@ pub async fn run(
                 nats::schedule::Clock::starting_at(now)
             }),
         }),
+        credentials: config.nats.credentials(),
     };
     let dir = super::weekly::keys_dir(data);
     let keys =
@@ -121,7 +122,22 @@ pub async fn run(
         bridges_worker::cli::shutdown_signal().await;
         let _ = stop.send(true);
     });
-    let engine = nats::serve(engine, options, stopped).await?;
+    let engine = match nats::serve(engine, options, stopped).await {
+        Ok(engine) => engine,
+        // One line naming who was refused (never the secret), exit 1; a
+        // credentials file that cannot be read is the configuration's.
+        Err(nats::ServeError::Connect(bridges_worker::nats::ServeError::Credentials(e))) => {
+            return Err(CliError::bad_input(format!(
+                "configuration nats.{}: {}",
+                e.field, e.reason
+            ))
+            .into());
+        }
+        Err(e @ nats::ServeError::Connect(_)) => {
+            return Err(CliError::environment(format!("serve: {e}")).into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     engine.close().await.context("closing the engine")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -63,6 +63,8 @@ pub struct ServeOptions {
     pub runs: runs::RunSettings,
     /// The runs it starts by itself; `None`: on demand only.
     pub schedule: Option<schedule::Scheduled>,
+    /// What it connects with (the configuration's `[nats]`).
+    pub credentials: bridges_worker::credentials::Credentials,
 }
 
 /// Why the service stopped with an error.
@@ -72,6 +74,10 @@ pub enum ServeError {
     Nats(String),
     #[error(transparent)]
     Relay(#[from] relay::RelayError),
+    /// The server refused the credentials, or they cannot be used: the
+    /// worker's connection error as it is (naming who, never a secret).
+    #[error(transparent)]
+    Connect(bridges_worker::nats::ServeError),
 }
 
 fn nats<E: std::fmt::Display>(context: &'static str) -> impl Fn(E) -> ServeError {
@@ -130,12 +136,30 @@ pub async fn ensure_streams(
 pub async fn serve(
     engine: Engine,
     options: ServeOptions,
-    shutdown: watch::Receiver<bool>,
+    shutdown_outside: watch::Receiver<bool>,
 ) -> Result<Engine, ServeError> {
-    let client =
-        bridges_worker::nats::connect(&options.nats_url, &format!("bridges-engine-{}", options.la))
+    let name = format!("bridges-engine-{}", options.la);
+    let (client, mut refusal) =
+        bridges_worker::nats::connect(&options.nats_url, &name, &options.credentials)
             .await
-            .map_err(|e| ServeError::Nats(e.to_string()))?;
+            .map_err(ServeError::Connect)?;
+    // A refusal after the start (revoked credentials) stops the service
+    // as SIGTERM would, and ends it with the refusal.
+    let (stop_all, shutdown) = watch::channel(false);
+    let refused = {
+        let mut outside = shutdown_outside;
+        tokio::spawn(async move {
+            let refused = tokio::select! {
+                _ = outside.wait_for(|s| *s) => None,
+                e = refusal.refused() => Some(e),
+            };
+            if let Some(e) = &refused {
+                error!(error = %e, "stopping");
+            }
+            let _ = stop_all.send(true);
+            refused
+        })
+    };
     let js = jetstream::new(client.clone());
     ensure_streams(&js, &options.prefix, options.la, options.duplicate_window, options.replicas)
         .await?;
@@ -264,6 +288,16 @@ pub async fn serve(
     drop(service);
     let _ = plans.await;
     let relayed = [events.await, assignments.await];
+    if let Ok(Some(e)) = refused.await {
+        // Nothing more reaches NATS: the log is closed (checkpointed) here,
+        // and the relays resume from it at the next start.
+        if let Ok(engine) = Arc::try_unwrap(engine)
+            && let Err(close) = engine.close().await
+        {
+            error!(error = %close, "closing the engine");
+        }
+        return Err(ServeError::Connect(e));
+    }
     client.flush().await.map_err(nats("flushing"))?;
     for r in relayed {
         match r {
