@@ -90,9 +90,11 @@ pub struct Versus {
     pub matched_in_time: [u64; 2],
 }
 
-impl Versus {
-    /// The sum of two runs' figures.
-    pub fn add(self, o: Versus) -> Versus {
+/// The sum of two runs' figures.
+impl std::ops::Add for Versus {
+    type Output = Versus;
+
+    fn add(self, o: Versus) -> Versus {
         let two = |a: [u64; 2], b: [u64; 2]| [a[0] + b[0], a[1] + b[1]];
         Versus {
             days: two(self.days, o.days),

@@ -255,7 +255,7 @@ fn versus_table(outcome: &YearOutcome) -> String {
     if runs.is_empty() {
         return String::new();
     }
-    let v = runs.iter().fold(year::Versus::default(), |a, b| a.add(*b));
+    let v = runs.iter().fold(year::Versus::default(), |a, b| a + *b);
     let mut out = format!(
         "Against the greedy broker on the same snapshots ({} runs; new proposals only)\n",
         runs.len()
