@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use bridges_schemas::brokerage::BrokeragePolicy;
 use bridges_schemas::triads::TriadsPolicy;
 use bridges_schemas::{NeedArea, Phase, SameTrust};
+use bridges_worker::credentials::Credentials;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use figment::value::Value as FigValue;
@@ -84,31 +85,7 @@ pub struct Config {
     /// How `bridges serve` authenticates to NATS. Optional, and so is each
     /// of its keys (none: no authentication).
     #[serde(default)]
-    pub nats: NatsSettings,
-}
-
-/// `[nats]`: the engine's NATS credentials and TLS (README "Credentials"):
-/// a user and password, an nkey seed (or its file), or a `.creds` file, at
-/// most one; a CA for TLS. Every key is optional. The password and the
-/// seed are never shown in an error.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NatsSettings {
-    pub user: Option<String>,
-    pub password: Option<String>,
-    pub nkey_seed: Option<String>,
-    pub nkey_seed_file: Option<PathBuf>,
-    pub creds_file: Option<PathBuf>,
-    pub tls_ca_file: Option<PathBuf>,
-    pub tls_cert_file: Option<PathBuf>,
-    pub tls_key_file: Option<PathBuf>,
-}
-
-impl fmt::Debug for NatsSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The same fields, secrets hidden.
-        write!(f, "{:?}", self.credentials())
-    }
+    pub nats: Credentials,
 }
 
 /// Whether an error must not show the value of `key`: the password and
@@ -125,35 +102,22 @@ fn is_secret(key: &str) -> bool {
     (key == "nats" || key.starts_with("nats.")) && !SHOWN.contains(&key)
 }
 
-impl NatsSettings {
-    /// The credentials `bridges serve` connects with.
-    pub fn credentials(&self) -> bridges_worker::credentials::Credentials {
-        bridges_worker::credentials::Credentials {
-            user: self.user.clone(),
-            password: self.password.clone(),
-            nkey_seed: self.nkey_seed.clone(),
-            nkey_seed_file: self.nkey_seed_file.clone(),
-            creds_file: self.creds_file.clone(),
-            tls_ca_file: self.tls_ca_file.clone(),
-            tls_cert_file: self.tls_cert_file.clone(),
-            tls_key_file: self.tls_key_file.clone(),
-        }
-    }
-
-    fn validate(&self) -> Result<(), Invalid> {
-        self.credentials().check().map_err(|e| {
-            let key = format!("nats.{}", e.field);
-            let value = match e.field {
-                "user" => self.user.as_deref().map_or("(missing)".to_owned(), |u| format!("{u:?}")),
-                "password" | "nkey_seed" => "(hidden)".to_owned(),
-                "nkey_seed_file" => shown_path(&self.nkey_seed_file),
-                "creds_file" => shown_path(&self.creds_file),
-                "tls_cert_file" => shown_path(&self.tls_cert_file),
-                _ => shown_path(&self.tls_key_file),
-            };
-            Invalid::new(key, value, e.reason)
-        })
-    }
+/// `[nats]`: the engine's NATS credentials and TLS (README "Credentials"),
+/// checked with the worker's own rules; an error names the key and never
+/// shows the password or the seed.
+fn validate_nats(nats: &Credentials) -> Result<(), Invalid> {
+    nats.check().map_err(|e| {
+        let key = format!("nats.{}", e.field);
+        let value = match e.field {
+            "user" => nats.user.as_deref().map_or("(missing)".to_owned(), |u| format!("{u:?}")),
+            "password" | "nkey_seed" => "(hidden)".to_owned(),
+            "nkey_seed_file" => shown_path(&nats.nkey_seed_file),
+            "creds_file" => shown_path(&nats.creds_file),
+            "tls_cert_file" => shown_path(&nats.tls_cert_file),
+            _ => shown_path(&nats.tls_key_file),
+        };
+        Invalid::new(key, value, e.reason)
+    })
 }
 
 fn shown_path(path: &Option<PathBuf>) -> String {
@@ -534,7 +498,7 @@ impl Config {
         positive("weekly.practitioners", self.weekly.practitioners as u64)?;
         positive("weekly.requests", self.weekly.requests as u64)?;
         self.schedule.validate()?;
-        self.nats.validate()?;
+        validate_nats(&self.nats)?;
         Ok(())
     }
 
@@ -1030,12 +994,12 @@ mod tests {
     #[test]
     fn given_a_nats_section_then_it_gives_the_credentials_and_never_shows_a_secret() {
         let config = Config::built_in().expect("default config");
-        assert_eq!(config.nats, NatsSettings::default(), "optional: no credentials");
+        assert_eq!(config.nats, Credentials::default(), "optional: no credentials");
         let with = |section: &str| format!("{DEFAULT_TOML}\n[nats]\n{section}\n");
         let config =
             Config::from_toml(&with("user = \"engine-312\"\npassword = \"hunter2\""), "t.toml")
                 .expect("valid");
-        let credentials = config.nats.credentials();
+        let credentials = &config.nats;
         assert_eq!(credentials.user.as_deref(), Some("engine-312"));
         assert_eq!(credentials.password.as_deref(), Some("hunter2"));
         assert!(!format!("{config:?}").contains("hunter2"), "Debug hides the password");

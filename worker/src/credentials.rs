@@ -14,7 +14,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// What a service connects to NATS with; all empty: no authentication.
-#[derive(Clone, Default, PartialEq, Eq)]
+/// The engine reads it as its `[nats]` section (every key optional).
+#[derive(Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Credentials {
     /// A user of the account (with `password`).
     pub user: Option<String>,

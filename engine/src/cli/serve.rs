@@ -109,7 +109,7 @@ pub async fn run(
                 nats::schedule::Clock::starting_at(now)
             }),
         }),
-        credentials: config.nats.credentials(),
+        credentials: config.nats.clone(),
     };
     let dir = super::weekly::keys_dir(data);
     let keys =
