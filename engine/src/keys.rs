@@ -145,6 +145,73 @@ impl KeyStore {
     }
 }
 
+/// Copies the key files of the store in `from` into a new folder `to`
+/// (for a backup beside a log export, or a restore beside an imported
+/// log), whole or not at all: into a temporary folder first, each file
+/// synced, then renamed into place. `to` may already hold a previous copy
+/// (key files only), which is replaced; anything else there is refused.
+/// Gives the number of keys copied. A key erased while it copies is either
+/// in the copy or not, as the erasure fell.
+pub fn copy_folder(from: &Path, to: &Path) -> io::Result<usize> {
+    if let Ok(entries) = fs::read_dir(to) {
+        for entry in entries {
+            let name = entry?.file_name();
+            if !name.to_string_lossy().ends_with(".key") {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{} holds {name:?}, which is not a key file", to.display()),
+                ));
+            }
+        }
+    }
+    let mut tmp = to.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o700))?;
+    }
+    let mut copied = 0;
+    let entries = match fs::read_dir(from) {
+        Ok(entries) => entries.collect::<Result<Vec<_>, _>>()?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let name = entry.file_name();
+        if !name.to_string_lossy().ends_with(".key") {
+            continue;
+        }
+        let bytes = match fs::read(entry.path()) {
+            Ok(bytes) => bytes,
+            // Erased since the folder was listed.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        let mut f = OpenOptions::new().write(true).create_new(true).open(tmp.join(&name))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(fs::Permissions::from_mode(0o600))?;
+        }
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+        copied += 1;
+    }
+    File::open(&tmp)?.sync_all()?;
+    if to.exists() {
+        fs::remove_dir_all(to)?;
+    }
+    fs::rename(&tmp, to)?;
+    if let Some(parent) = to.parent().filter(|p| !p.as_os_str().is_empty()) {
+        File::open(parent)?.sync_all()?;
+    }
+    Ok(copied)
+}
+
 impl Sealer for KeyStore {
     fn seal(&self, subject: &str, plain: &[u8]) -> Option<Sealed> {
         let key = self.key(subject).ok()??;
@@ -197,5 +264,31 @@ mod tests {
         assert!(!dir.path().join("keys/sle-1.key").exists());
         let third = KeyStore::open(dir.path().join("keys")).expect("reopen");
         assert_eq!(third.open_text(&sealed), None, "the key is gone from disk too");
+    }
+
+    /// Given a store with keys, when its folder is copied (twice over the
+    /// same copy), then the copy opens what the store sealed, holds no
+    /// erased key, and a folder holding anything else is not replaced.
+    #[test]
+    fn a_copy_of_the_key_folder_opens_what_the_store_sealed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let keys = KeyStore::open(dir.path().join("keys")).expect("open");
+        for s in ["sle-1", "sle-2", "request-req-9"] {
+            keys.ensure(s).expect("key");
+        }
+        let sealed = keys.seal("sle-2", b"Priya Shah").expect("sealed");
+        let backup = dir.path().join("export.ndjson-keys");
+        assert_eq!(copy_folder(keys.dir(), &backup).expect("copy"), 3);
+        keys.erase("sle-1").expect("erase");
+        assert_eq!(copy_folder(keys.dir(), &backup).expect("copy again"), 2);
+        let copy = KeyStore::open(&backup).expect("open the copy");
+        assert_eq!(copy.open_text(&sealed).as_deref(), Some("Priya Shah"));
+        assert!(!copy.has("sle-1") && copy.has("request-req-9"));
+        let other = dir.path().join("other");
+        fs::create_dir_all(&other).expect("dir");
+        fs::write(other.join("notes.txt"), "mine").expect("write");
+        let refused = copy_folder(keys.dir(), &other).expect_err("not a key folder");
+        assert!(refused.to_string().contains("notes.txt"), "{refused}");
+        assert!(other.join("notes.txt").exists());
     }
 }

@@ -7,7 +7,8 @@ use crate::brokerage::Recommendation;
 use crate::commands::{CommandEnvelope, CommandResult};
 use crate::events::EventEnvelope;
 use crate::messages::{
-    ProblemSnapshot, QueryProblem, RunPlan, RunRequest, RunStarted, ServiceError, StartRun,
+    CliReply, CliRequest, ExportReply, ExportRequest, ProblemSnapshot, QueryProblem, RunPlan,
+    RunRequest, RunStarted, ServiceError, StartRun,
 };
 use crate::{Plan, Problem};
 
@@ -32,5 +33,9 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("service-error.schema.json", pretty(schema_for!(ServiceError))),
         ("query-problem.schema.json", pretty(schema_for!(QueryProblem))),
         ("problem-snapshot.schema.json", pretty(schema_for!(ProblemSnapshot))),
+        ("cli-request.schema.json", pretty(schema_for!(CliRequest))),
+        ("cli-reply.schema.json", pretty(schema_for!(CliReply))),
+        ("export-request.schema.json", pretty(schema_for!(ExportRequest))),
+        ("export-reply.schema.json", pretty(schema_for!(ExportReply))),
     ]
 }

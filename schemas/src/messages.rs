@@ -153,3 +153,54 @@ pub struct ServiceError {
     pub value: String,
     pub reason: String,
 }
+
+/// A command line the engine serving a data folder runs for the CLI
+/// (`<la>.cli`): `bridges` on the same machine finds the folder locked by
+/// `bridges serve` and sends its arguments here; the engine runs them on
+/// its own state and sends back what they printed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CliRequest {
+    /// The arguments after `bridges`, as typed (`request`, `show`, `req-9`).
+    pub args: Vec<String>,
+    /// Who acts (the CLI's `--as`, `$BRIDGES_USER` or `cli-<login>`).
+    pub actor: UserId,
+    /// The command's moment (the CLI's `--at`, or its now).
+    #[schemars(with = "String")]
+    pub at: DateTime<Utc>,
+    /// The command's idempotency key (the CLI's `--id`, or a new UUID).
+    pub id: String,
+}
+
+/// What a [`CliRequest`]'s command line printed, and its exit code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CliReply {
+    pub stdout: String,
+    pub stderr: String,
+    /// 0 done, 1 the environment failed, 2 bad input or a rejection.
+    pub exit_code: u8,
+}
+
+/// A request for an online backup of the log (`<la>.query.export`): the
+/// NDJSON export of `bridges log export`, cut at the head (or `through`)
+/// while the engine goes on writing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRequest {
+    /// Export positions 1 to this one only (default: the head).
+    #[serde(default)]
+    pub through: Option<u64>,
+}
+
+/// The answer to an [`ExportRequest`]: where the export is (an object of
+/// the LA's documents bucket, which the requester deletes once read), how
+/// many events it holds and the hash of the last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportReply {
+    pub export: ObjectRef,
+    pub events: u64,
+    pub through: u64,
+    pub last_hash: String,
+}

@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use clap::Subcommand;
 
 use super::parse;
-use super::session::{Session, refuse, unknown};
+use super::session::Session;
 use crate::views::{self, AssignmentFilter};
 
 #[derive(Debug, Subcommand)]
@@ -164,7 +164,7 @@ pub async fn run(what: AssignmentCommand, session: &Session) -> anyhow::Result<E
         AssignmentCommand::Propose { request, practitioner, days, assignment } => {
             let days = match parse::days_map(&days) {
                 Ok(d) => d,
-                Err(r) => return Ok(refuse(&r)),
+                Err(r) => return Ok(session.refuse(&r)),
             };
             Command::ProposeAssignment(ProposeAssignment {
                 assignment: assignment.map(AssignmentId),
@@ -207,9 +207,9 @@ pub async fn run(what: AssignmentCommand, session: &Session) -> anyhow::Result<E
         }
         AssignmentCommand::CorrectVisit { assignment, visit, on, half_days, note } => {
             let (a, v) = (AssignmentId(assignment), VisitId(visit));
-            let keys = session.engine().keys();
+            let keys = session.engine()?.keys();
             let recorded = session
-                .engine()
+                .engine()?
                 .read(|s| {
                     let visit = s.assignments.get(&a)?.visits.get(&v)?;
                     let note = visit.note.as_ref().map(|n| views::open_text(keys, n));
@@ -257,15 +257,15 @@ pub async fn run(what: AssignmentCommand, session: &Session) -> anyhow::Result<E
         AssignmentCommand::Show { assignment } => {
             let id = AssignmentId(assignment);
             let history = session.history(&format!("assignment-{id}"))?;
-            let keys = session.engine().keys();
+            let keys = session.engine()?.keys();
             let text =
-                session.engine().read(|s| views::assignment_show(s, &id, keys, &history)).await?;
+                session.engine()?.read(|s| views::assignment_show(s, &id, keys, &history)).await?;
             return Ok(match text {
                 Some(t) => {
-                    print!("{t}");
+                    session.print(&t);
                     ExitCode::SUCCESS
                 }
-                None => unknown(RejectionCode::UnknownAssignment, "assignment", id),
+                None => session.unknown(RejectionCode::UnknownAssignment, "assignment", id),
             });
         }
         AssignmentCommand::List { request, practitioner } => {
@@ -273,7 +273,7 @@ pub async fn run(what: AssignmentCommand, session: &Session) -> anyhow::Result<E
                 request: request.map(RequestId),
                 practitioner: practitioner.map(PractitionerId),
             };
-            print!("{}", session.engine().read(|s| views::assignment_list(s, &filter)).await?);
+            session.print(&session.engine()?.read(|s| views::assignment_list(s, &filter)).await?);
             return Ok(ExitCode::SUCCESS);
         }
     };

@@ -6,14 +6,16 @@
 //! chain).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use chrono::Utc;
 use clap::Subcommand;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::config::Config;
 use crate::log::{
     EventLog, ExpectedVersion, LogConfig, LogError, MultiAppendOutcome, MultiAppendRequest,
     NewEvent, Position, StreamAppend,
@@ -76,20 +78,32 @@ impl LogCommand {
     }
 }
 
-/// Runs one `bridges log` command on the log configured by `config`. Its
+/// Runs one `bridges log` command on the log configured by `config` (in
+/// the data folder `data`, `settings` for a serving engine's NATS). Its
 /// failures are reported here (one line) and become the exit code.
-pub async fn run(command: LogCommand, config: &LogConfig) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    command: LogCommand,
+    config: &LogConfig,
+    settings: &Config,
+    data: &Path,
+) -> anyhow::Result<ExitCode> {
     let name = command.name();
-    match run_command(command, config).await {
+    match run_command(command, config, settings, data).await {
         Ok(code) => Ok(code),
         Err(e) => {
+            let e = super::CliError::classify(&e);
             eprintln!("bridges log {name}: {e}");
-            Ok(ExitCode::from(if e.is_bad_input() { 2 } else { 1 }))
+            Ok(e.exit_code())
         }
     }
 }
 
-async fn run_command(command: LogCommand, config: &LogConfig) -> Result<ExitCode, LogError> {
+async fn run_command(
+    command: LogCommand,
+    config: &LogConfig,
+    settings: &Config,
+    data: &Path,
+) -> anyhow::Result<ExitCode> {
     match command {
         LogCommand::Verify => {
             // Without a writer: a log whose head does not check (which
@@ -123,34 +137,37 @@ async fn run_command(command: LogCommand, config: &LogConfig) -> Result<ExitCode
             );
             Ok(ExitCode::SUCCESS)
         }
-        LogCommand::Export { out, through } => {
-            let log = EventLog::open_existing(config.clone())?;
-            let through = through.map(Position);
-            let report = match &out {
-                Some(path) => {
-                    let written = std::fs::File::create(path)
-                        .map_err(|e| LogError::Storage(format!("creating {}: {e}", path.display())))
-                        .and_then(|f| log.export_ndjson(&mut std::io::BufWriter::new(f), through));
-                    if written.is_err() {
-                        // A partial file has no trailer, so import refuses it;
-                        // removing it saves the reader the trouble.
-                        let _ = std::fs::remove_file(path);
-                    }
-                    written
-                }
-                None => {
-                    let stdout = std::io::stdout().lock();
-                    log.export_ndjson(&mut std::io::BufWriter::new(stdout), through)
-                }
-            };
-            log.close().await?;
-            let report = report?;
-            eprintln!("exported {} events, head hash {}", report.events, report.head_hash);
-            Ok(ExitCode::SUCCESS)
-        }
+        LogCommand::Export { out, through } => export(out, through, config, settings, data).await,
         LogCommand::Import { file } => {
+            // The key store backed up beside the export goes beside the
+            // new folder; one with keys already there is refused first.
+            let backup = super::weekly::beside(&file, "keys");
+            let keys = super::weekly::keys_dir(data);
+            let has_keys = |d: &Path| std::fs::read_dir(d).is_ok_and(|mut e| e.next().is_some());
+            if backup.is_dir() && has_keys(&keys) {
+                return Err(LogError::Invalid {
+                    field: "keys".into(),
+                    value: keys.display().to_string(),
+                    reason: format!(
+                        "holds keys already; the backup {} would replace them",
+                        backup.display()
+                    ),
+                }
+                .into());
+            }
             let report = EventLog::import(config, &file).await?;
             println!("imported {} events, head hash {}", report.events, report.head_hash);
+            if backup.is_dir() {
+                let n = crate::keys::copy_folder(&backup, &keys).map_err(|e| {
+                    LogError::Storage(format!("restoring the keys to {}: {e}", keys.display()))
+                })?;
+                println!("restored {n} keys from {} to {}", backup.display(), keys.display());
+            } else {
+                println!(
+                    "no key store backup at {}: practitioners' names and notes stay sealed",
+                    backup.display()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         LogCommand::AppendLoop {
@@ -169,6 +186,94 @@ async fn run_command(command: LogCommand, config: &LogConfig) -> Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `bridges log export`: the log as NDJSON (to `out`, or stdout), and the
+/// key store copied beside `out` (`<out>-keys`). When `bridges serve`
+/// holds the folder, the serving engine cuts the export (an online backup,
+/// `remote::Remote::export`) and the keys are copied after it, so that a
+/// practitioner erased meanwhile stays erased in the backup.
+async fn export(
+    out: Option<PathBuf>,
+    through: Option<u64>,
+    config: &LogConfig,
+    settings: &Config,
+    data: &Path,
+) -> anyhow::Result<ExitCode> {
+    let (events, hash, online) = match EventLog::open_existing(config.clone()) {
+        Ok(log) => {
+            let report = match &out {
+                Some(path) => write_whole(path, |w| log.export_ndjson(w, through.map(Position))),
+                None => {
+                    let stdout = std::io::stdout().lock();
+                    log.export_ndjson(&mut std::io::BufWriter::new(stdout), through.map(Position))
+                }
+            };
+            log.close().await?;
+            let report = report?;
+            (report.events, report.head_hash, None)
+        }
+        Err(e @ LogError::Locked { .. }) => {
+            let Some(remote) = super::remote::Remote::find(settings, data).await? else {
+                return Err(e.into());
+            };
+            let (reply, bytes) = remote.export(through).await?;
+            match &out {
+                Some(path) => write_whole(path, |w| w.write_all(&bytes).map_err(io_error))?,
+                None => {
+                    let mut stdout = std::io::stdout().lock();
+                    stdout.write_all(&bytes)?;
+                    stdout.flush()?;
+                }
+            }
+            (reply.events, reply.last_hash, Some(remote.describe()))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let how = online.map(|who| format!(" online from {who}")).unwrap_or_default();
+    eprintln!("exported {events} events{how}, head hash {hash}");
+    match &out {
+        Some(path) => {
+            let keys = super::weekly::keys_dir(data);
+            let backup = super::weekly::beside(path, "keys");
+            let n = crate::keys::copy_folder(&keys, &backup).with_context(|| {
+                format!("backing up the key store {} to {}", keys.display(), backup.display())
+            })?;
+            eprintln!("backed up {n} keys to {} (keep it apart from the export)", backup.display());
+        }
+        None => eprintln!("the key store is not backed up with the export to stdout; give --out"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn io_error(e: std::io::Error) -> LogError {
+    LogError::Storage(e.to_string())
+}
+
+/// Writes `path` through `write` whole or not at all: a temporary file
+/// beside it, synced, then renamed (a failed export leaves no file).
+fn write_whole<T>(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<T, LogError>,
+) -> Result<T, LogError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let result = (|| {
+        let f = std::fs::File::create(&tmp)
+            .map_err(|e| LogError::Storage(format!("creating {}: {e}", tmp.display())))?;
+        let mut w = std::io::BufWriter::new(f);
+        let value = write(&mut w)?;
+        let f = w.into_inner().map_err(|e| io_error(e.into_error()))?;
+        f.sync_all().map_err(io_error)?;
+        std::fs::rename(&tmp, path)
+            .map_err(|e| LogError::Storage(format!("writing {}: {e}", path.display())))?;
+        Ok(value)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use bridges_schemas::vocab::{RunId, RunTrigger};
 use bridges_worker::common::SolveOptions;
 
-use super::session::{Session, refuse};
+use super::session::Session;
 use super::weekly::Output;
 use crate::config::Config;
 use crate::handle::Outcome;
@@ -40,6 +40,12 @@ pub struct MatchArgs {
 
 /// Runs one matching run and prints its report.
 pub async fn run(args: MatchArgs, config: &Config, session: &Session) -> anyhow::Result<ExitCode> {
+    let engine = session.engine()?;
+    for (flag, path) in [("--save-problem", &args.save_problem), ("--save-plan", &args.save_plan)] {
+        if let Some(path) = path {
+            session.may_write(flag, path)?;
+        }
+    }
     // A folder that is missing or not writable is refused before anything is recorded.
     let problem_out =
         args.save_problem.map(|p| Output::prepare("--save-problem", p)).transpose()?;
@@ -56,27 +62,28 @@ pub async fn run(args: MatchArgs, config: &Config, session: &Session) -> anyhow:
             mip_gap: Some(config.solver.mip_gap).filter(|g| *g > 0.0),
         },
     };
-    let engine = session.engine();
     let run = match matching::run(engine, &request).await? {
         None => {
             let run = request.run.clone().unwrap_or_else(|| RunId(request.label.clone()));
-            println!("run {run} is recorded already; nothing solved");
+            session.print(&format!("run {run} is recorded already; nothing solved\n"));
             run
         }
         Some(outcome) => {
             match &outcome.recorded {
-                Outcome::Rejected(r) => return Ok(refuse(r)),
+                Outcome::Rejected(r) => return Ok(session.refuse(r)),
                 Outcome::Duplicate { .. } => {
-                    println!(
-                        "run {} is recorded already (the same problem); nothing new written",
+                    session.print(&format!(
+                        "run {} is recorded already (the same problem); nothing new written\n",
                         outcome.run
-                    )
+                    ))
                 }
-                Outcome::Applied { first, last, .. } => println!(
-                    "run {} recorded at positions {first}..{last} (snapshot as of position {}; {} overdue proposals expired first)",
+                Outcome::Applied { first, last, .. } => session.print(&format!(
+                    "run {} recorded at positions {first}..{last} (snapshot as of position {}; {} overdue proposals expired first)\n",
                     outcome.run, outcome.as_of, outcome.expired
-                ),
-                Outcome::Unchanged => println!("run {}: nothing to record", outcome.run),
+                )),
+                Outcome::Unchanged => {
+                    session.print(&format!("run {}: nothing to record\n", outcome.run))
+                }
             }
             if let Some(out) = problem_out {
                 out.write(&bridges_schemas::Problem::Brokerage(outcome.problem.clone()))?;
@@ -87,6 +94,6 @@ pub async fn run(args: MatchArgs, config: &Config, session: &Session) -> anyhow:
             outcome.run
         }
     };
-    print!("{}", engine.read(|s| crate::render::run_report(s, &run)).await?);
+    session.print(&engine.read(|s| crate::render::run_report(s, &run)).await?);
     Ok(ExitCode::SUCCESS)
 }

@@ -19,6 +19,7 @@ mod matching;
 mod parse;
 mod partnership;
 mod practitioner;
+pub mod remote;
 mod report;
 mod request;
 mod round;
@@ -160,6 +161,25 @@ pub enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
+}
+
+/// Runs a command of the domain's families through `s`; any other comes back.
+pub async fn run_domain(
+    command: Command,
+    config: &Config,
+    s: &Session,
+) -> Result<anyhow::Result<ExitCode>, Command> {
+    Ok(match command {
+        Command::School { what } => school::run(what, s).await,
+        Command::Practitioner { what } => practitioner::run(what, s).await,
+        Command::Request { what } => request::run(what, s).await,
+        Command::Assignment { what } => assignment::run(what, s).await,
+        Command::Partnership { what } => partnership::run(what, s).await,
+        Command::Round { what } => round::run(what, config, s).await,
+        Command::Match(a) => matching::run(a, config, s).await,
+        Command::Submit(a) => submit::run(a, s).await,
+        other => return Err(other),
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -306,57 +326,14 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         EventLog::open(log_config())
             .with_context(|| format!("opening the log in {}", data.display()))
     };
-    let session = async || -> anyhow::Result<Session> {
-        Session::open(&config, &data, open()?, acting.clone()).await
-    };
     match command {
-        Command::School { what } => {
-            let s = session().await?;
-            let result = school::run(what, &s).await;
-            s.finish(result).await
-        }
-        Command::Practitioner { what } => {
-            let s = session().await?;
-            let result = practitioner::run(what, &s).await;
-            s.finish(result).await
-        }
-        Command::Request { what } => {
-            let s = session().await?;
-            let result = request::run(what, &s).await;
-            s.finish(result).await
-        }
-        Command::Assignment { what } => {
-            let s = session().await?;
-            let result = assignment::run(what, &s).await;
-            s.finish(result).await
-        }
-        Command::Partnership { what } => {
-            let s = session().await?;
-            let result = partnership::run(what, &s).await;
-            s.finish(result).await
-        }
-        Command::Round { what } => {
-            let s = session().await?;
-            let result = round::run(what, &config, &s).await;
-            s.finish(result).await
-        }
-        Command::Match(a) => {
-            let s = session().await?;
-            let result = matching::run(a, &config, &s).await;
-            s.finish(result).await
-        }
-        Command::Submit(a) => {
-            let s = session().await?;
-            let result = submit::run(a, &s).await;
-            s.finish(result).await
-        }
+        Command::Log { what } => log::run(what, &log_config(), &config, &data).await,
         Command::Weekly(a) => weekly::run(a, &config, &data, open).await,
         Command::Serve(a) => serve::run(a, &config, &data, open()?).await,
         Command::Year(a) => year::run(a, &config, &data, open).await,
         Command::Report(a) => report::run_report(a, &config, open()?).await,
         Command::Problem { what } => report::run_problem(what, &config, open()?, acting.at).await,
         Command::Import { what } => import::run(what, &config, &data, open()?, &acting).await,
-        Command::Log { what } => log::run(what, &log_config()).await,
         Command::Bench { what: BenchCommand::Log(opts) } => {
             bench::run_log_bench(&data, &opts).await?;
             Ok(ExitCode::SUCCESS)
@@ -378,6 +355,29 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             let rules = crate::rules::rules(&config);
             bench::engine::run_engine_bench(&data, &rules, options, at, &opts).await?;
             Ok(ExitCode::SUCCESS)
+        }
+        // The domain's families, through a session.
+        domain => {
+            let s = match open() {
+                Ok(log) => Session::open(&config, &data, log, acting.clone()).await?,
+                Err(e) if remote::is_locked(&e) => {
+                    match remote::Remote::find(&config, &data).await? {
+                        Some(r) => Session::remote(r, acting.clone()),
+                        None => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            };
+            let result = run_domain(domain, &config, &s)
+                .await
+                .map_err(|c| anyhow::anyhow!("{c:?} is not a command of the domain"))?;
+            // A remote session asked for the state: the engine runs it all.
+            if let (Err(e), Some(remote)) = (&result, s.remote_link())
+                && e.chain().any(|c| c.is::<session::Forward>())
+            {
+                return remote.forward(&s).await;
+            }
+            s.finish(result).await
         }
     }
 }

@@ -58,9 +58,8 @@ pub async fn run(what: PartnershipCommand, session: &Session) -> anyhow::Result<
         PartnershipCommand::Show { year } => {
             let year = AcademicYearId(year);
             let history = session.history(&format!("partnership-{year}"))?;
-            print!(
-                "{}",
-                session.engine().read(|s| views::partnership_show(s, &year, &history)).await?
+            session.print(
+                &session.engine()?.read(|s| views::partnership_show(s, &year, &history)).await?,
             );
             return Ok(ExitCode::SUCCESS);
         }

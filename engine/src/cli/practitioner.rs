@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use clap::Subcommand;
 
 use super::parse;
-use super::session::{Session, refuse, unknown};
+use super::session::Session;
 use crate::views::{self, Personal};
 
 #[derive(Debug, Subcommand)]
@@ -190,7 +190,7 @@ pub async fn run(what: PractitionerCommand, session: &Session) -> anyhow::Result
         PractitionerCommand::Availability { practitioner, days, max_days } => {
             let capacity = match parse::days_map(&days) {
                 Ok(c) => c,
-                Err(r) => return Ok(refuse(&r)),
+                Err(r) => return Ok(session.refuse(&r)),
             };
             Command::DeclareAvailability(DeclareAvailability {
                 practitioner: PractitionerId(practitioner),
@@ -237,20 +237,20 @@ pub async fn run(what: PractitionerCommand, session: &Session) -> anyhow::Result
         PractitionerCommand::Show { practitioner } => {
             let p = PractitionerId(practitioner);
             let history = session.history(&format!("practitioner-{p}"))?;
-            let keys = session.engine().keys();
+            let keys = session.engine()?.keys();
             let text =
-                session.engine().read(|s| views::practitioner_show(s, &p, keys, &history)).await?;
+                session.engine()?.read(|s| views::practitioner_show(s, &p, keys, &history)).await?;
             return Ok(match text {
                 Some(t) => {
-                    print!("{t}");
+                    session.print(&t);
                     ExitCode::SUCCESS
                 }
-                None => unknown(RejectionCode::UnknownPractitioner, "practitioner", p),
+                None => session.unknown(RejectionCode::UnknownPractitioner, "practitioner", p),
             });
         }
         PractitionerCommand::List => {
-            let keys = session.engine().keys();
-            print!("{}", session.engine().read(|s| views::practitioner_list(s, keys)).await?);
+            let keys = session.engine()?.keys();
+            session.print(&session.engine()?.read(|s| views::practitioner_list(s, keys)).await?);
             return Ok(ExitCode::SUCCESS);
         }
     };
@@ -260,9 +260,9 @@ pub async fn run(what: PractitionerCommand, session: &Session) -> anyhow::Result
 /// The change with the flags left out filled from the current record.
 async fn change(a: ChangeArgs, session: &Session) -> anyhow::Result<Command> {
     let p = PractitionerId(a.practitioner);
-    let keys = session.engine().keys();
+    let keys = session.engine()?.keys();
     let current = session
-        .engine()
+        .engine()?
         .read(|s| s.practitioners.get(&p).map(|x| (x.clone(), views::personal(x, keys))))
         .await?;
     // An unknown or erased practitioner is the domain's to refuse; the
@@ -296,8 +296,11 @@ async fn sar(
     out: Option<PathBuf>,
     session: &Session,
 ) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &out {
+        session.may_write("--out", path)?;
+    }
     let assignments: Vec<String> = session
-        .engine()
+        .engine()?
         .read(|s| {
             s.assignments
                 .values()
@@ -310,20 +313,21 @@ async fn sar(
     for stream in &assignments {
         streams.push(session.history(stream)?);
     }
-    let keys = session.engine().keys();
+    let keys = session.engine()?.keys();
     let at = session.at();
-    let export = session.engine().read(|s| views::sar(s, p, keys, &streams, at)).await?;
+    let export = session.engine()?.read(|s| views::sar(s, p, keys, &streams, at)).await?;
     let Some(export) = export else {
-        return Ok(unknown(RejectionCode::UnknownPractitioner, "practitioner", p));
+        return Ok(session.unknown(RejectionCode::UnknownPractitioner, "practitioner", p));
     };
     let mut text = serde_json::to_string_pretty(&export)?;
     text.push('\n');
     match out {
         Some(path) => {
             std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-            eprintln!("wrote the subject-access export of {p} to {}", path.display());
+            session
+                .eprintln(&format!("wrote the subject-access export of {p} to {}", path.display()));
         }
-        None => print!("{text}"),
+        None => session.print(&text),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -16,7 +16,7 @@ use bridges_schemas::{Designation, NeedArea, Period, RequestId, Urn};
 use clap::Subcommand;
 
 use super::parse;
-use super::session::{Session, refuse, unknown};
+use super::session::Session;
 use crate::recommend::{self, RecommendError};
 use crate::render;
 use crate::views::{self, RequestFilter};
@@ -136,7 +136,7 @@ pub async fn run(what: RequestCommand, session: &Session) -> anyhow::Result<Exit
         RequestCommand::Raise(a) => {
             let days = match parse::days_map(&a.days) {
                 Ok(d) => d,
-                Err(r) => return Ok(refuse(&r)),
+                Err(r) => return Ok(session.refuse(&r)),
             };
             Command::RaiseRequest(RaiseRequest {
                 request: RequestId(a.request),
@@ -152,7 +152,7 @@ pub async fn run(what: RequestCommand, session: &Session) -> anyhow::Result<Exit
         RequestCommand::Amend(a) => {
             let days = match a.days.as_deref().map(parse::days_map).transpose() {
                 Ok(d) => d,
-                Err(r) => return Ok(refuse(&r)),
+                Err(r) => return Ok(session.refuse(&r)),
             };
             Command::AmendRequest(AmendRequest {
                 request: RequestId(a.request),
@@ -174,7 +174,7 @@ pub async fn run(what: RequestCommand, session: &Session) -> anyhow::Result<Exit
             let id = RequestId(request);
             // The request's own stream, then its assignments', in log order.
             let assignments: Vec<String> = session
-                .engine()
+                .engine()?
                 .read(|s| s.assignments_of(&id).map(|a| format!("assignment-{}", a.id)).collect())
                 .await?;
             let mut history = session.history(&format!("request-{id}"))?;
@@ -182,32 +182,33 @@ pub async fn run(what: RequestCommand, session: &Session) -> anyhow::Result<Exit
                 history.extend(session.history(stream)?);
             }
             history.sort_by_key(|e| e.position);
-            let (keys, at) = (session.engine().keys(), session.at());
-            let rules = session.engine().rules();
+            let (keys, at) = (session.engine()?.keys(), session.at());
+            let rules = session.engine()?.rules();
             let text = session
-                .engine()
+                .engine()?
                 .read(|s| views::request_show(s, rules, &id, keys, at, &history))
                 .await?;
             return Ok(match text {
                 Some(t) => {
-                    print!("{t}");
+                    session.print(&t);
                     ExitCode::SUCCESS
                 }
-                None => unknown(RejectionCode::UnknownRequest, "request", id),
+                None => session.unknown(RejectionCode::UnknownRequest, "request", id),
             });
         }
         RequestCommand::List { open, unmet, late } => {
             let filter = RequestFilter { open, unmet, late };
-            let (rules, at) = (session.engine().rules(), session.at());
-            let rows = session.engine().read(|s| views::request_rows(s, rules, at, filter)).await?;
-            print!("{}", views::request_list(&rows));
+            let (rules, at) = (session.engine()?.rules(), session.at());
+            let rows =
+                session.engine()?.read(|s| views::request_rows(s, rules, at, filter)).await?;
+            session.print(&views::request_list(&rows));
             return Ok(ExitCode::SUCCESS);
         }
         RequestCommand::Recommend { request, json } => {
             let id = RequestId(request);
-            let (rules, at) = (session.engine().rules(), session.at());
+            let (rules, at) = (session.engine()?.rules(), session.at());
             let text = session
-                .engine()
+                .engine()?
                 .read(|s| {
                     recommend::recommend(s, rules, &id, at).map(|r| match json {
                         true => serde_json::to_string_pretty(&r.recommendation)
@@ -222,10 +223,10 @@ pub async fn run(what: RequestCommand, session: &Session) -> anyhow::Result<Exit
                 .await?;
             return Ok(match text {
                 Ok(t) => {
-                    print!("{t}");
+                    session.print(&t);
                     ExitCode::SUCCESS
                 }
-                Err(RecommendError::Refused(r)) => refuse(&r),
+                Err(RecommendError::Refused(r)) => session.refuse(&r),
                 Err(e) => return Err(e.into()),
             });
         }

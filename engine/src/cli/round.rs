@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use clap::Subcommand;
 
 use super::parse;
-use super::session::{Session, refuse, unknown};
+use super::session::Session;
 use super::submit::result_of;
 use crate::config::Config;
 use crate::handle::Outcome;
@@ -178,33 +178,34 @@ pub async fn run(
         RoundCommand::Show { round } => {
             let round = id(round);
             let text = session
-                .engine()
+                .engine()?
                 .read(|s| s.rounds.get(&round).map(|r| rounds::show::show(s, r)))
                 .await?;
             return Ok(match text {
                 Some(t) => {
-                    print!("{t}");
+                    session.print(&t);
                     ExitCode::SUCCESS
                 }
-                None => unknown(RejectionCode::UnknownRound, "round", &round),
+                None => session.unknown(RejectionCode::UnknownRound, "round", &round),
             });
         }
         RoundCommand::Export { round, out } => {
+            session.may_write("--out", &out)?;
             let round = id(round);
-            let calendar = session.engine().rules().calendar.clone();
+            let calendar = session.engine()?.rules().calendar.clone();
             let written = session
-                .engine()
+                .engine()?
                 .read(|s| {
                     s.rounds.get(&round).map(|r| rounds::export::write(s, r, &calendar, &out))
                 })
                 .await?;
             return Ok(match written {
-                None => unknown(RejectionCode::UnknownRound, "round", &round),
+                None => session.unknown(RejectionCode::UnknownRound, "round", &round),
                 Some(paths) => {
                     for p in paths.map_err(|e| {
                         super::CliError::environment(format!("writing {}: {e}", out.display()))
                     })? {
-                        println!("wrote {}", p.display());
+                        session.print(&format!("wrote {}\n", p.display()));
                     }
                     ExitCode::SUCCESS
                 }
@@ -222,7 +223,7 @@ async fn form(
 ) -> anyhow::Result<ExitCode> {
     let command_id = session.command_id();
     let formed = match rounds::form(
-        session.engine(),
+        session.engine()?,
         &round,
         command_id.clone(),
         session.actor(),
@@ -233,7 +234,7 @@ async fn form(
     {
         Ok(f) => f,
         Err(rounds::FormError::UnknownRound(r)) => {
-            return Ok(unknown(RejectionCode::UnknownRound, "round", &r));
+            return Ok(session.unknown(RejectionCode::UnknownRound, "round", &r));
         }
         Err(rounds::FormError::Problem(why)) => {
             return Err(super::CliError::bad_input(format!("round {round}: {why}")).into());
@@ -241,11 +242,11 @@ async fn form(
         Err(e) => return Err(e.into()),
     };
     if let Outcome::Rejected(r) = &formed.recorded {
-        return Ok(refuse(r));
+        return Ok(session.refuse(r));
     }
     let result = result_of(&command_id, &formed.recorded);
-    println!(
-        "formed {round}: {} of {} schools placed in {} groups ({}, bound {}, gap {:.2}%); solved in {:.2} s ({} events)",
+    session.print(&format!(
+        "formed {round}: {} of {} schools placed in {} groups ({}, bound {}, gap {:.2}%); solved in {:.2} s ({} events)\n",
         formed.plan.objective,
         formed.problem.schools.len(),
         formed.plan.groups.len(),
@@ -254,13 +255,13 @@ async fn form(
         100.0 * formed.plan.gap,
         formed.solve_seconds,
         result.events.len()
-    );
+    ));
     let text = session
-        .engine()
+        .engine()?
         .read(|s| s.rounds.get(&round).map(|r| rounds::show::show(s, r)))
         .await?
         .unwrap_or_default();
-    print!("{text}");
+    session.print(&text);
     Ok(ExitCode::SUCCESS)
 }
 

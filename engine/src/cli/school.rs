@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use clap::Subcommand;
 
 use super::parse;
-use super::session::{Session, unknown};
+use super::session::Session;
 use crate::views;
 
 #[derive(Debug, Subcommand)]
@@ -158,7 +158,7 @@ pub async fn run(what: SchoolCommand, session: &Session) -> anyhow::Result<ExitC
         SchoolCommand::Register(a) => Command::RegisterSchool(RegisterSchool {
             urn: a.urn,
             name: a.name,
-            la_code: a.la.unwrap_or(session.engine().rules().la_code),
+            la_code: a.la.unwrap_or(session.engine()?.rules().la_code),
             phase: a.phase,
             trust: a.trust,
             easting: a.easting,
@@ -167,7 +167,7 @@ pub async fn run(what: SchoolCommand, session: &Session) -> anyhow::Result<ExitC
             postcode: a.postcode,
         }),
         SchoolCommand::Change(a) => {
-            let current = session.engine().read(|s| s.schools.get(&a.urn).cloned()).await?;
+            let current = session.engine()?.read(|s| s.schools.get(&a.urn).cloned()).await?;
             // An unknown school is the domain's to refuse; its fields are then moot.
             let (name, phase, trust, easting, northing, pupils, postcode) = match current {
                 Some(s) => (s.name, s.phase, s.trust, s.easting, s.northing, s.pupils, s.postcode),
@@ -202,17 +202,17 @@ pub async fn run(what: SchoolCommand, session: &Session) -> anyhow::Result<ExitC
         }
         SchoolCommand::Show { urn } => {
             let history = session.history(&format!("school-{urn}"))?;
-            let text = session.engine().read(|s| views::school_show(s, urn, &history)).await?;
+            let text = session.engine()?.read(|s| views::school_show(s, urn, &history)).await?;
             return Ok(match text {
                 Some(t) => {
-                    print!("{t}");
+                    session.print(&t);
                     ExitCode::SUCCESS
                 }
-                None => unknown(RejectionCode::UnknownSchool, "urn", urn),
+                None => session.unknown(RejectionCode::UnknownSchool, "urn", urn),
             });
         }
         SchoolCommand::List => {
-            print!("{}", session.engine().read(views::school_list).await?);
+            session.print(&session.engine()?.read(views::school_list).await?);
             return Ok(ExitCode::SUCCESS);
         }
     };

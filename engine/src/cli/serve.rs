@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use bridges_worker::common::SolveOptions;
 
 use super::CliError;
+use super::remote::Serving;
 use crate::config::Config;
 use crate::handle::Engine;
 use crate::keys::KeyStore;
@@ -110,6 +111,7 @@ pub async fn run(
             }),
         }),
         credentials: config.nats.clone(),
+        config: std::sync::Arc::new(config.clone()),
     };
     let dir = super::weekly::keys_dir(data);
     let keys =
@@ -122,7 +124,19 @@ pub async fn run(
         bridges_worker::cli::shutdown_signal().await;
         let _ = stop.send(true);
     });
-    let engine = match nats::serve(engine, options, stopped).await {
+    // The CLI on this machine finds the service by this marker when the
+    // folder is locked (`remote`); it goes when the service stops.
+    let marker = Serving {
+        nats_url: options.nats_url.clone(),
+        prefix: options.prefix.clone(),
+        la: options.la,
+        pid: std::process::id(),
+        since: chrono::Utc::now(),
+    };
+    marker.write(data).with_context(|| format!("writing {}", Serving::path(data).display()))?;
+    let served = nats::serve(engine, options, stopped).await;
+    Serving::remove(data);
+    let engine = match served {
         Ok(engine) => engine,
         // One line naming who was refused (never the secret), exit 1; a
         // credentials file that cannot be read is the configuration's.

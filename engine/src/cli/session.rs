@@ -7,8 +7,10 @@
 //!
 //! It holds no rule: every decision is the engine's `handle`.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use bridges_schemas::commands::{
@@ -19,6 +21,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::parse;
+use super::remote::Remote;
 use crate::config::Config;
 use crate::handle::Engine;
 use crate::keys::KeyStore;
@@ -62,12 +65,48 @@ fn default_user() -> String {
     format!("cli-{}", if login.is_empty() { "unknown" } else { &login })
 }
 
+/// Where a session's engine is.
+enum Backend {
+    /// The engine this process opened on the data folder (`finish` closes it).
+    Owned(Engine),
+    /// The serving engine's own, running a command line for the CLI
+    /// (`remote::answer_cli`); it stays open.
+    Shared(Arc<Engine>),
+    /// A serving engine that holds the data folder, reached over NATS:
+    /// commands go to `<la>.cmd`; anything that reads the engine's state
+    /// fails with [`Forward`] and is run there as a whole.
+    Remote(Remote),
+}
+
+/// Where a session's output goes: the terminal, or text the serving
+/// engine sends back to the CLI.
+enum Output {
+    Terminal,
+    Captured(Mutex<Captured>),
+}
+
+/// A command line's output, captured.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Captured {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// The error of a remote session asked for the engine's state: the
+/// command line is then sent whole to the serving engine (`<la>.cli`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("this command reads the engine's state, so the serving engine runs it")]
+pub struct Forward;
+
 /// One command line's engine.
 pub struct Session {
-    engine: Engine,
+    backend: Backend,
     acting: Acting,
     /// The command's time, fixed once (`--at`, or now when the session opened).
     at: DateTime<Utc>,
+    /// The command's id, fixed once (`--id`, or a new UUID).
+    command_id: String,
+    output: Output,
 }
 
 impl Session {
@@ -84,12 +123,41 @@ impl Session {
         let engine = Engine::open(log, crate::rules::rules(config), keys)
             .await
             .with_context(|| format!("opening the engine on {}", data.display()))?;
-        let at = acting.at.unwrap_or_else(Utc::now);
-        Ok(Session { engine, acting, at })
+        Ok(Session::new(Backend::Owned(engine), acting, Output::Terminal))
     }
 
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    /// A session on the serving engine's own `engine`, its output captured.
+    pub fn shared(engine: Arc<Engine>, acting: Acting) -> Session {
+        Session::new(Backend::Shared(engine), acting, Output::Captured(Mutex::default()))
+    }
+
+    /// A session whose commands go to the engine serving the folder.
+    pub fn remote(remote: Remote, acting: Acting) -> Session {
+        Session::new(Backend::Remote(remote), acting, Output::Terminal)
+    }
+
+    fn new(backend: Backend, acting: Acting, output: Output) -> Session {
+        let at = acting.at.unwrap_or_else(Utc::now);
+        let command_id =
+            acting.command_id.clone().unwrap_or_else(|| Uuid::new_v4().simple().to_string());
+        Session { backend, acting, at, command_id, output }
+    }
+
+    /// The engine, to read its state; a remote session has none ([`Forward`]).
+    pub fn engine(&self) -> anyhow::Result<&Engine> {
+        match &self.backend {
+            Backend::Owned(engine) => Ok(engine),
+            Backend::Shared(engine) => Ok(engine),
+            Backend::Remote(_) => Err(Forward.into()),
+        }
+    }
+
+    /// The serving engine this session talks to, if it is remote.
+    pub fn remote_link(&self) -> Option<&Remote> {
+        match &self.backend {
+            Backend::Remote(remote) => Some(remote),
+            _ => None,
+        }
     }
 
     /// The command's time.
@@ -101,9 +169,9 @@ impl Session {
         self.acting.actor()
     }
 
-    /// The command's id: `--id`, or a new UUID.
+    /// The command's id: `--id`, or a UUID made when the session opened.
     pub fn command_id(&self) -> String {
-        self.acting.command_id.clone().unwrap_or_else(|| Uuid::new_v4().simple().to_string())
+        self.command_id.clone()
     }
 
     /// `command` with its id, actor and time.
@@ -111,40 +179,138 @@ impl Session {
         CommandEnvelope { id: self.command_id(), actor: self.actor(), at: self.at, command }
     }
 
+    /// Handles `envelope` (over `<la>.cmd` when the engine is remote).
+    pub async fn handle(&self, envelope: &CommandEnvelope) -> anyhow::Result<CommandResult> {
+        match &self.backend {
+            Backend::Remote(remote) => remote.command(envelope).await,
+            _ => {
+                let outcome = self.engine()?.handle(envelope).await?;
+                Ok(super::submit::result_of(&envelope.id, &outcome))
+            }
+        }
+    }
+
     /// Handles `command` and prints what became of it; exit 2 on a rejection.
     pub async fn execute(&self, command: Command) -> anyhow::Result<ExitCode> {
         let envelope = self.envelope(command);
-        let outcome = self.engine.handle(&envelope).await?;
-        let result = super::submit::result_of(&envelope.id, &outcome);
-        print_result(&result);
+        let result = self.handle(&envelope).await?;
+        self.print_result(&result);
         Ok(if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) })
     }
 
     /// Every event of `stream` as history (notes opened through the key store).
     pub fn history(&self, stream: &str) -> anyhow::Result<Vec<HistoryEntry>> {
-        let events = self.engine.log().read_stream(stream, Version(1), usize::MAX)?;
-        Ok(views::history(&events, self.engine.keys()))
+        let engine = self.engine()?;
+        let events = engine.log().read_stream(stream, Version(1), usize::MAX)?;
+        Ok(views::history(&events, engine.keys()))
     }
 
-    /// Closes the engine (checkpoint, log) and returns the command's result.
+    /// Writes `text` to standard output (or to what goes back to the CLI).
+    pub fn print(&self, text: &str) {
+        match &self.output {
+            Output::Terminal => {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
+            }
+            Output::Captured(c) => c.lock().expect("output lock").stdout.push_str(text),
+        }
+    }
+
+    /// Writes `line` and a newline to standard error (or to what goes back).
+    pub fn eprintln(&self, line: &str) {
+        match &self.output {
+            Output::Terminal => eprintln!("{line}"),
+            Output::Captured(c) => {
+                let mut c = c.lock().expect("output lock");
+                c.stderr.push_str(line);
+                c.stderr.push('\n');
+            }
+        }
+    }
+
+    /// Refuses an option that writes `flag`'s file when the serving
+    /// engine runs the command line: it writes no file for the CLI.
+    pub fn may_write(&self, flag: &str, path: &Path) -> anyhow::Result<()> {
+        match &self.backend {
+            Backend::Shared(_) => Err(super::CliError::bad_input(format!(
+                "invalid argument: {flag} = {}: the engine serving this data folder writes no \
+                 files for the command line; leave {flag} out and redirect the output, or stop \
+                 the service",
+                path.display()
+            ))
+            .into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Prints a refusal (a rejection, or a view asked about something
+    /// unknown) as one line on stderr and gives exit code 2.
+    pub fn refuse(&self, rejection: &Rejection) -> ExitCode {
+        self.eprintln(&rejection_line(rejection));
+        ExitCode::from(EXIT_REJECTED)
+    }
+
+    /// A view asked about something unknown.
+    pub fn unknown(
+        &self,
+        code: RejectionCode,
+        field: &str,
+        value: impl std::fmt::Display,
+    ) -> ExitCode {
+        self.refuse(&Rejection::new(code, field, value, "not recorded in this log"))
+    }
+
+    /// What the command line wrote, if it was captured.
+    pub fn captured(&self) -> Captured {
+        match &self.output {
+            Output::Terminal => Captured::default(),
+            Output::Captured(c) => c.lock().expect("output lock").clone(),
+        }
+    }
+
+    /// Closes the engine this process opened (checkpoint, log) and returns
+    /// the command's result.
     pub async fn finish(self, result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
-        let closed = self.engine.close().await;
+        let Backend::Owned(engine) = self.backend else {
+            return result;
+        };
+        let closed = engine.close().await;
         let code = result?;
         closed.context("closing the engine")?;
         Ok(code)
     }
-}
 
-/// Prints a refusal (a rejection, or a view asked about something unknown)
-/// as one line on stderr and gives exit code 2.
-pub fn refuse(rejection: &Rejection) -> ExitCode {
-    eprintln!("{}", rejection_line(rejection));
-    ExitCode::from(EXIT_REJECTED)
-}
-
-/// A view asked about something unknown.
-pub fn unknown(code: RejectionCode, field: &str, value: impl std::fmt::Display) -> ExitCode {
-    refuse(&Rejection::new(code, field, value, "not recorded in this log"))
+    fn print_result(&self, r: &CommandResult) {
+        let id = r.id.as_deref().unwrap_or("-");
+        let span = match (r.first, r.last) {
+            (Some(a), Some(b)) => format!("{a}..{b}"),
+            _ => "-".to_owned(),
+        };
+        match r.outcome {
+            CommandOutcome::Applied => {
+                let mut text = format!(
+                    "applied {id}: {} at positions {span}\n",
+                    views::count(r.events.len(), "event")
+                );
+                for e in &r.events {
+                    text += &format!("  {:>8}  {:<40}  {}\n", e.position, e.stream, e.type_name);
+                }
+                self.print(&text);
+            }
+            CommandOutcome::Unchanged => {
+                self.print(&format!("unchanged {id}: nothing new to record\n"))
+            }
+            CommandOutcome::Duplicate => self.print(&format!(
+                "duplicate {id}: handled before at positions {span}; nothing written\n"
+            )),
+            CommandOutcome::Rejected => {
+                if let Some(rejection) = &r.rejection {
+                    self.eprintln(&rejection_line(rejection));
+                }
+            }
+        }
+    }
 }
 
 /// `rejected: field = value: reason [code]`.
@@ -154,29 +320,4 @@ pub fn rejection_line(r: &Rejection) -> String {
         _ => format!("{:?}", r.code),
     };
     format!("rejected: {} = {}: {} [{code}]", r.field, r.value, r.reason)
-}
-
-fn print_result(r: &CommandResult) {
-    let id = r.id.as_deref().unwrap_or("-");
-    let span = match (r.first, r.last) {
-        (Some(a), Some(b)) => format!("{a}..{b}"),
-        _ => "-".to_owned(),
-    };
-    match r.outcome {
-        CommandOutcome::Applied => {
-            println!("applied {id}: {} at positions {span}", views::count(r.events.len(), "event"));
-            for e in &r.events {
-                println!("  {:>8}  {:<40}  {}", e.position, e.stream, e.type_name);
-            }
-        }
-        CommandOutcome::Unchanged => println!("unchanged {id}: nothing new to record"),
-        CommandOutcome::Duplicate => {
-            println!("duplicate {id}: handled before at positions {span}; nothing written")
-        }
-        CommandOutcome::Rejected => {
-            if let Some(rejection) = &r.rejection {
-                eprintln!("{}", rejection_line(rejection));
-            }
-        }
-    }
 }

@@ -41,7 +41,7 @@ pub struct SubmitArgs {
 
 /// Handles every line of the input in order and prints one result per line.
 pub async fn run(args: SubmitArgs, session: &Session) -> anyhow::Result<ExitCode> {
-    let input: Box<dyn BufRead> = if args.file == "-" {
+    let input: Box<dyn BufRead + Send> = if args.file == "-" {
         Box::new(BufReader::new(std::io::stdin()))
     } else {
         let f =
@@ -66,7 +66,7 @@ pub async fn run(args: SubmitArgs, session: &Session) -> anyhow::Result<ExitCode
                     "only the engine issues this command",
                 ),
             ),
-            Ok(envelope) => result_of(&envelope.id, &session.engine().handle(&envelope).await?),
+            Ok(envelope) => session.handle(&envelope).await?,
         };
         result.line = Some(n);
         all_stand &= result.is_ok();

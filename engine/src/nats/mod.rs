@@ -65,6 +65,9 @@ pub struct ServeOptions {
     pub schedule: Option<schedule::Scheduled>,
     /// What it connects with (the configuration's `[nats]`).
     pub credentials: bridges_worker::credentials::Credentials,
+    /// The configuration the command lines it runs for the CLI read
+    /// (`<la>.cli`).
+    pub config: Arc<crate::config::Config>,
 }
 
 /// Why the service stopped with an error.
@@ -218,6 +221,8 @@ pub async fn serve(
     let cmd = endpoint("cmd", format!("{b}.cmd")).await?;
     let query = endpoint("query-problem", format!("{b}.query.problem")).await?;
     let start = endpoint("runs-start", format!("{b}.runs.start")).await?;
+    let cli = endpoint("cli", format!("{b}.cli")).await?;
+    let export = endpoint("query-export", format!("{b}.query.export")).await?;
     let max_payload = client.server_info().max_payload;
     // The endpoints' subscriptions reach the server before "serving" is said.
     client.flush().await.map_err(nats("flushing the subscriptions"))?;
@@ -247,6 +252,34 @@ pub async fn serve(
                 let Some(request) = request else { break };
                 let reply = command_reply(&engine, &request.message.payload).await;
                 respond(&request, reply).await;
+            }
+        })
+    };
+    // The CLI's command lines and exports, apart from the commands and
+    // queries: a `match` it runs solves for up to the time limit.
+    let cli = {
+        let engine = engine.clone();
+        let js = js.clone();
+        let config = options.config.clone();
+        let bucket = names::documents_bucket(&options.prefix, options.la);
+        let mut shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let (mut cli, mut export) = (cli, export);
+            loop {
+                tokio::select! {
+                    r = cli.next() => {
+                        let Some(request) = r else { break };
+                        let reply = crate::cli::remote::answer_cli(engine.clone(), &config, &request.message.payload).await;
+                        respond(&request, serde_json::to_vec(&reply).map_err(|e| e.to_string())).await;
+                    }
+                    r = export.next() => {
+                        let Some(request) = r else { break };
+                        let subject = request.message.subject.to_string();
+                        let reply = crate::cli::remote::answer_export(&engine, &js, &bucket, max_payload, &subject, &request.message.payload).await;
+                        respond(&request, reply).await;
+                    }
+                    _ = shutdown.changed() => break,
+                }
             }
         })
     };
@@ -282,6 +315,7 @@ pub async fn serve(
     info!("engine shutting down: draining");
     let _ = commands.await;
     let _ = queries.await;
+    let _ = cli.await;
     if let Some(scheduler) = scheduler {
         let _ = scheduler.await;
     }
