@@ -15,6 +15,7 @@
 
 pub mod engine;
 pub mod rounds;
+pub mod web;
 pub mod year;
 
 use std::path::Path;

@@ -25,5 +25,6 @@ pub mod rounds;
 pub mod rules;
 pub mod schedule;
 pub mod views;
+pub mod web;
 pub mod weekly;
 pub mod year;

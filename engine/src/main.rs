@@ -1,5 +1,5 @@
-//! `bridges`: the engine command line. Parses arguments, starts tracing (JSON
-//! lines for `serve --log-json`) and
+//! `bridges`: the engine command line. Parses arguments, starts tracing (info
+//! for the services `serve` and `web`, JSON lines for `serve --log-json`) and
 //! hands over to `bridges_engine::cli::run`; a failure is printed as one line
 //! on stderr and exits 2 for bad input, 1 for the environment. Nothing else
 //! lives here.
@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let args = bridges_engine::cli::Args::parse();
     let serve = match &args.command {
         bridges_engine::cli::Command::Serve(a) => Some(a.log_json),
+        bridges_engine::cli::Command::Web(_) => Some(false),
         _ => None,
     };
     // A service logs its progress (info; async-nats's own connection log

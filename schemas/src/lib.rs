@@ -5,6 +5,7 @@
 //! `cargo tree`). It is the only crate that derives `Serialize`/`Deserialize`
 //! for domain types.
 
+pub mod accounts;
 pub mod brokerage;
 pub mod commands;
 pub mod common;

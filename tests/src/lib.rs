@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod nats;
 pub mod services;
+pub mod web;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

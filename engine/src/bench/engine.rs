@@ -291,7 +291,7 @@ pub async fn run_engine_bench(
 }
 
 /// An engine on a new log `root/name`, its keys beside it.
-async fn open_engine(root: &Path, name: &str, rules: &Rules) -> anyhow::Result<Engine> {
+pub(super) async fn open_engine(root: &Path, name: &str, rules: &Rules) -> anyhow::Result<Engine> {
     let log = EventLog::open(LogConfig::new(root.join(name)))?;
     let keys = KeyStore::open(root.join(format!("{name}-keys")))?;
     Ok(Engine::open(log, rules.clone(), keys).await?)
@@ -299,7 +299,7 @@ async fn open_engine(root: &Path, name: &str, rules: &Rules) -> anyhow::Result<E
 
 /// Imports the borough, the demo's files and the budget; returns the events
 /// appended and the import reports.
-async fn build(
+pub(super) async fn build(
     engine: &Engine,
     rules: &Rules,
     import: &ImportOptions,

@@ -16,7 +16,7 @@ mod assignment;
 mod import;
 mod log;
 mod matching;
-mod parse;
+pub(crate) mod parse;
 mod partnership;
 mod practitioner;
 pub mod remote;
@@ -27,6 +27,7 @@ mod school;
 pub mod serve;
 pub mod session;
 pub mod submit;
+mod web;
 mod weekly;
 mod year;
 
@@ -42,6 +43,7 @@ use crate::config::{Config, ConfigError};
 use crate::log::{EventLog, LogConfig, LogError};
 use crate::weekly::WeeklyError;
 use session::Session;
+pub use weekly::{beside, keys_dir};
 
 /// Bridges: event-sourced brokerage of school-to-school support.
 #[derive(Debug, Parser)]
@@ -122,6 +124,16 @@ pub enum Command {
     /// The engine as a NATS service until SIGTERM: the relay of the log to
     /// JetStream, commands and queries over request/reply, runs through workers.
     Serve(serve::ServeArgs),
+    /// The broker's desk: the web page on the data folder until SIGTERM.
+    Web(web::WebArgs),
+    /// The web page's accounts: add, disable, enable, reset, list.
+    #[command(
+        after_help = "Example: echo 'a long pass phrase' | bridges user add broker-1 --role broker"
+    )]
+    User {
+        #[command(subcommand)]
+        what: web::UserCommand,
+    },
     /// The main job: a weekly matching run on the embedded default (no NATS):
     /// record the week's intake, snapshot the log, solve, record the proposals,
     /// print the plan.
@@ -206,6 +218,13 @@ pub enum BenchCommand {
         after_help = "Examples:\n  bridges bench year\n  bridges bench year --schools 200 --practitioners 50 --requests 500 --weeks 6"
     )]
     Year(bench::year::YearBenchOptions),
+    /// The broker's desk on a large partnership: render time p50 and p99 of
+    /// the dashboard, a request's page and the requests list, and the
+    /// dashboard's pages per second with 32 clients, against /health.
+    #[command(
+        after_help = "Example: bridges bench web --schools 200 --practitioners 50 --requests 500"
+    )]
+    Web(bench::web::WebBenchOptions),
 }
 
 /// What is at fault when a command fails, which gives its exit code.
@@ -330,6 +349,8 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         Command::Log { what } => log::run(what, &log_config(), &config, &data).await,
         Command::Weekly(a) => weekly::run(a, &config, &data, open).await,
         Command::Serve(a) => serve::run(a, &config, &data, open()?).await,
+        Command::Web(a) => web::run(a, &config, &data, open()?).await,
+        Command::User { what } => web::run_user(what, &data),
         Command::Year(a) => year::run(a, &config, &data, open).await,
         Command::Report(a) => report::run_report(a, &config, open()?).await,
         Command::Problem { what } => report::run_problem(what, &config, open()?, acting.at).await,
@@ -340,6 +361,16 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::Bench { what: BenchCommand::Year(opts) } => {
             bench::year::run_year_bench(&config, &opts).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { what: BenchCommand::Web(opts) } => {
+            let options = SolveOptions {
+                time_limit: Some(config.solver.time_limit_seconds),
+                mip_gap: Some(config.solver.mip_gap).filter(|g| *g > 0.0),
+            };
+            let at = acting.at.unwrap_or_else(chrono::Utc::now);
+            let rules = crate::rules::rules(&config);
+            bench::web::run_web_bench(&data, &rules, options, at, &opts).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { what: BenchCommand::Rounds(opts) } => {

@@ -169,7 +169,7 @@ pub fn keys_dir(data: &Path) -> PathBuf {
 }
 
 /// `<data>-<what>`, beside the data folder.
-pub(super) fn beside(data: &Path, what: &str) -> PathBuf {
+pub fn beside(data: &Path, what: &str) -> PathBuf {
     let name = data
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -77,6 +77,50 @@ pub fn status_word(s: AssignmentStatus) -> &'static str {
     }
 }
 
+/// One funding source's year: its budget, what accepted assignments
+/// commit of it, and what visits charged so far (pence, fee included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spend {
+    pub funding: FundingSource,
+    pub budget: u64,
+    pub committed: u64,
+    pub spent: u64,
+}
+
+/// Spend against budget of academic year `year`, per funding source (the
+/// dashboard's; the report's `spend_by_month` has it by month).
+pub fn spend_of_year(state: &State, rules: &Rules, year: &AcademicYearId) -> Vec<Spend> {
+    let f = Facts { state, rules };
+    let budgets = state.partnerships.get(year).map(|p| p.budgets.clone()).unwrap_or_default();
+    FundingSource::ALL
+        .into_iter()
+        .map(|funding| {
+            let budget = budgets.get(&funding).copied().unwrap_or(0);
+            let mut line = Spend { funding, budget, committed: 0, spent: 0 };
+            let of_source = f
+                .assignments()
+                .filter(|a| state.requests.get(&a.request).is_some_and(|r| r.funding == funding));
+            for a in of_source {
+                if a.is_committed() {
+                    line.committed += a
+                        .days
+                        .iter()
+                        .filter(|(p, _)| f.year_of_period(p) == Some(year))
+                        .map(|(p, d)| f.committed_pence(a, p, *d))
+                        .sum::<u64>();
+                }
+                line.spent += f
+                    .charged_visits(a)
+                    .iter()
+                    .filter(|v| f.year_of_date(v.1) == Some(year))
+                    .map(|v| v.3 + v.4)
+                    .sum::<u64>();
+            }
+            line
+        })
+        .collect()
+}
+
 /// Facts the tables share, read once.
 struct Facts<'a> {
     state: &'a State,
