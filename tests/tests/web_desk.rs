@@ -397,7 +397,8 @@ fn the_server_refuses_what_a_role_or_a_form_may_not_do() {
     });
     // The log holds no request of those refused writes.
     let mut desk = desk;
-    assert!(desk.web.terminate(Duration::from_secs(30)), "the page stops on SIGTERM");
+    let stopped = desk.web.terminate(Duration::from_secs(30));
+    assert!(stopped, "the page stops on SIGTERM and exits 0:\n{}", desk.web.log());
     let out = run_after(&desk.data, &desk.config);
     assert!(!out.contains("web-denied") && !out.contains("web-csrf"), "{out}");
 }

@@ -65,8 +65,22 @@ pub async fn run(
         let _ = stop.send(true);
     });
     let served = web::serve(state, stopped).await;
-    let engine = Arc::try_unwrap(engine)
-        .map_err(|_| CliError::environment("the engine is still shared at shutdown"))?;
+    // The connections' tasks drop their share of the state just after
+    // the server has seen them close.
+    let mut shared = engine;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let engine = loop {
+        match Arc::try_unwrap(shared) {
+            Ok(engine) => break engine,
+            Err(still) if std::time::Instant::now() < deadline => {
+                shared = still;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(_) => {
+                return Err(CliError::environment("the engine is still shared at shutdown").into());
+            }
+        }
+    };
     engine.close().await.context("closing the engine")?;
     served.map_err(|e| CliError::environment(format!("serving on {}: {e}", args.listen)))?;
     Ok(ExitCode::SUCCESS)
