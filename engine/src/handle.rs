@@ -155,6 +155,29 @@ impl Engine {
         &self.keys
     }
 
+    /// Every event of `stream` as history (notes opened through the key store).
+    pub fn history(&self, stream: &str) -> Result<Vec<crate::views::HistoryEntry>, HandleError> {
+        let events = self.log.read_stream(stream, crate::log::Version(1), usize::MAX)?;
+        Ok(crate::views::history(&events, self.keys()))
+    }
+
+    /// The history of request `id` and of its assignments, in log order
+    /// (`request show`, a request's page).
+    pub async fn request_history(
+        &self,
+        id: &RequestId,
+    ) -> Result<Vec<crate::views::HistoryEntry>, HandleError> {
+        let streams: Vec<String> = self
+            .read(|s| s.assignments_of(id).map(|a| format!("assignment-{}", a.id)).collect())
+            .await?;
+        let mut history = self.history(&format!("request-{id}"))?;
+        for stream in &streams {
+            history.extend(self.history(stream)?);
+        }
+        history.sort_by_key(|e| e.position);
+        Ok(history)
+    }
+
     /// Reads the current state.
     pub async fn read<R>(&self, f: impl FnOnce(&State) -> R) -> Result<R, HandleError> {
         self.catch_up().await?;

@@ -347,6 +347,7 @@ fn the_server_refuses_what_a_role_or_a_form_may_not_do() {
     rt.block_on(async {
         // No session: a write is refused, a page asks to sign in.
         let mut anonymous = Http::new(&desk.url);
+        let head_before = anonymous.get("/health").await.body;
         let raise = [("csrf", "x"), ("request", "web-x"), ("urn", "100000")];
         assert_eq!(anonymous.post("/requests", &raise).await.status, 403);
         assert_eq!(
@@ -384,6 +385,7 @@ fn the_server_refuses_what_a_role_or_a_form_may_not_do() {
             assert_eq!(broker.post("/requests", &fields).await.status, 403, "token {bad:?}");
         }
         assert_eq!(broker.get("/requests/web-csrf").await.status, 404, "nothing was raised");
+        assert_eq!(anonymous.get("/health").await.body, head_before, "the log's head is unchanged");
 
         // Five wrong passwords, then even the right one waits.
         let mut guesser = Http::new(&desk.url);

@@ -209,25 +209,15 @@ async fn view_throughput(
     at: DateTime<Utc>,
     o: &WebBenchOptions,
 ) -> anyhow::Result<f64> {
-    let deadline = Instant::now() + Duration::from_secs_f64(o.seconds);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..o.clients {
+    let (engine, rules) = (engine.clone(), Arc::new(rules.clone()));
+    per_second(o, move || {
         let (engine, rules) = (engine.clone(), rules.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut done = 0u64;
-            while Instant::now() < deadline {
-                engine.read(|s| web::pages::dashboard_of(s, &rules, at)).await?;
-                done += 1;
-            }
-            anyhow::Ok(done)
-        }));
-    }
-    let mut total = 0;
-    for t in tasks {
-        total += t.await??;
-    }
-    Ok(total as f64 / started.elapsed().as_secs_f64())
+        async move {
+            engine.read(|s| web::pages::dashboard_of(s, &rules, at)).await?;
+            Ok(())
+        }
+    })
+    .await
 }
 
 /// GETs of `path` completed per second by `o.clients` tasks at once.
@@ -237,15 +227,30 @@ async fn throughput(
     cookie: &str,
     o: &WebBenchOptions,
 ) -> anyhow::Result<f64> {
+    let (router, path, cookie) = (router.clone(), path.to_owned(), cookie.to_owned());
+    per_second(o, move || {
+        let (router, path, cookie) = (router.clone(), path.clone(), cookie.clone());
+        async move { render(&router, &path, &cookie).await.map(|_| ()) }
+    })
+    .await
+}
+
+/// Calls of `one()` completed per second by `o.clients` tasks at once,
+/// each calling it one after another for `o.seconds`.
+async fn per_second<F, Fut>(o: &WebBenchOptions, one: F) -> anyhow::Result<f64>
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
     let deadline = Instant::now() + Duration::from_secs_f64(o.seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..o.clients {
-        let (router, path, cookie) = (router.clone(), path.to_owned(), cookie.to_owned());
+        let one = one.clone();
         tasks.push(tokio::spawn(async move {
             let mut done = 0u64;
             while Instant::now() < deadline {
-                render(&router, &path, &cookie).await?;
+                one().await?;
                 done += 1;
             }
             anyhow::Ok(done)

@@ -172,16 +172,7 @@ pub async fn run(what: RequestCommand, session: &Session) -> anyhow::Result<Exit
         }
         RequestCommand::Show { request } => {
             let id = RequestId(request);
-            // The request's own stream, then its assignments', in log order.
-            let assignments: Vec<String> = session
-                .engine()?
-                .read(|s| s.assignments_of(&id).map(|a| format!("assignment-{}", a.id)).collect())
-                .await?;
-            let mut history = session.history(&format!("request-{id}"))?;
-            for stream in &assignments {
-                history.extend(session.history(stream)?);
-            }
-            history.sort_by_key(|e| e.position);
+            let history = session.engine()?.request_history(&id).await?;
             let (keys, at) = (session.engine()?.keys(), session.at());
             let rules = session.engine()?.rules();
             let text = session

@@ -13,8 +13,6 @@ use bridges_worker::common::SolveOptions;
 use super::CliError;
 use super::remote::Serving;
 use crate::config::Config;
-use crate::handle::Engine;
-use crate::keys::KeyStore;
 use crate::log::EventLog;
 use crate::nats::{self, ServeOptions, runs::RunSettings};
 
@@ -113,12 +111,7 @@ pub async fn run(
         credentials: config.nats.clone(),
         config: std::sync::Arc::new(config.clone()),
     };
-    let dir = super::weekly::keys_dir(data);
-    let keys =
-        KeyStore::open(&dir).with_context(|| format!("opening the key store {}", dir.display()))?;
-    let engine = Engine::open(log, crate::rules::rules(config), keys)
-        .await
-        .with_context(|| format!("opening the engine on {}", data.display()))?;
+    let engine = super::session::open_engine(config, data, log).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         bridges_worker::cli::shutdown_signal().await;

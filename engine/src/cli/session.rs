@@ -25,7 +25,7 @@ use super::remote::Remote;
 use crate::config::Config;
 use crate::handle::Engine;
 use crate::keys::KeyStore;
-use crate::log::{EventLog, Version};
+use crate::log::EventLog;
 use crate::views::{self, HistoryEntry};
 
 /// The exit code of a rejection (and of a view asked about something unknown).
@@ -63,6 +63,18 @@ fn default_user() -> String {
         .take(60)
         .collect();
     format!("cli-{}", if login.is_empty() { "unknown" } else { &login })
+}
+
+/// The engine on `log` (in `data`), with the configuration's rules and the
+/// key store beside the folder: what every command that opens the folder
+/// itself runs on (a session, `serve`, `web`).
+pub async fn open_engine(config: &Config, data: &Path, log: EventLog) -> anyhow::Result<Engine> {
+    let dir = super::weekly::keys_dir(data);
+    let keys =
+        KeyStore::open(&dir).with_context(|| format!("opening the key store {}", dir.display()))?;
+    Engine::open(log, crate::rules::rules(config), keys)
+        .await
+        .with_context(|| format!("opening the engine on {}", data.display()))
 }
 
 /// Where a session's engine is.
@@ -117,12 +129,7 @@ impl Session {
         log: EventLog,
         acting: Acting,
     ) -> anyhow::Result<Session> {
-        let dir = super::weekly::keys_dir(data);
-        let keys = KeyStore::open(&dir)
-            .with_context(|| format!("opening the key store {}", dir.display()))?;
-        let engine = Engine::open(log, crate::rules::rules(config), keys)
-            .await
-            .with_context(|| format!("opening the engine on {}", data.display()))?;
+        let engine = open_engine(config, data, log).await?;
         Ok(Session::new(Backend::Owned(engine), acting, Output::Terminal))
     }
 
@@ -200,9 +207,7 @@ impl Session {
 
     /// Every event of `stream` as history (notes opened through the key store).
     pub fn history(&self, stream: &str) -> anyhow::Result<Vec<HistoryEntry>> {
-        let engine = self.engine()?;
-        let events = engine.log().read_stream(stream, Version(1), usize::MAX)?;
-        Ok(views::history(&events, engine.keys()))
+        Ok(self.engine()?.history(stream)?)
     }
 
     /// Writes `text` to standard output (or to what goes back to the CLI).

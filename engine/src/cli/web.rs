@@ -14,8 +14,6 @@ use chrono::Utc;
 
 use super::CliError;
 use crate::config::Config;
-use crate::handle::Engine;
-use crate::keys::KeyStore;
 use crate::log::EventLog;
 use crate::nats::schedule::Clock;
 use crate::web::{self, AppState, WebOptions, accounts::AccountError, accounts::AccountStore};
@@ -44,12 +42,7 @@ pub async fn run(
     data: &Path,
     log: EventLog,
 ) -> anyhow::Result<ExitCode> {
-    let dir = super::weekly::keys_dir(data);
-    let keys =
-        KeyStore::open(&dir).with_context(|| format!("opening the key store {}", dir.display()))?;
-    let engine = Engine::open(log, crate::rules::rules(config), keys)
-        .await
-        .with_context(|| format!("opening the engine on {}", data.display()))?;
+    let engine = super::session::open_engine(config, data, log).await?;
     let engine = Arc::new(engine);
     let clock = args.now.map_or_else(Clock::system, Clock::starting_at);
     let options = WebOptions {

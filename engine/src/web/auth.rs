@@ -64,6 +64,13 @@ impl CurrentUser {
         }
     }
 
+    /// A form's POST: refuses (403) a token that is not the session's,
+    /// then what the role may not do.
+    pub fn may_post(&self, token: &str, action: Action) -> Result<(), Box<Response>> {
+        self.check_csrf(token)?;
+        self.require(action)
+    }
+
     /// Refuses (403) a form whose CSRF token is not the session's.
     pub fn check_csrf(&self, token: &str) -> Result<(), Box<Response>> {
         match constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {

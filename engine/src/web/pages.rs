@@ -564,21 +564,10 @@ async fn request_response(
     let engine = &state.engine;
     let id = RequestId(id.to_owned());
     let at = state.options.clock.now();
-    let assignments: Vec<String> = match engine
-        .read(|s| s.assignments_of(&id).map(|a| format!("assignment-{}", a.id)).collect())
-        .await
-    {
-        Ok(a) => a,
+    let history = match engine.request_history(&id).await {
+        Ok(h) => h,
         Err(e) => return server_error(state, user, &e.to_string()),
     };
-    let mut history = Vec::new();
-    for stream in std::iter::once(format!("request-{id}")).chain(assignments) {
-        match engine.log().read_stream(&stream, crate::log::Version(1), usize::MAX) {
-            Ok(events) => history.extend(views::history(&events, engine.keys())),
-            Err(e) => return server_error(state, user, &e.to_string()),
-        }
-    }
-    history.sort_by_key(|e| e.position);
     let (rules, keys) = (engine.rules(), engine.keys());
     let view = engine
         .read(|s| {
@@ -698,10 +687,7 @@ pub async fn propose(
     Path(id): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(r) = user.check_csrf(field(&fields, "csrf")) {
-        return *r;
-    }
-    if let Err(r) = user.require(Action::Broker) {
+    if let Err(r) = user.may_post(field(&fields, "csrf"), Action::Broker) {
         return *r;
     }
     let mut days = BTreeMap::new();
@@ -858,10 +844,7 @@ pub async fn raise(
     user: CurrentUser,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(r) = user.check_csrf(field(&fields, "csrf")) {
-        return *r;
-    }
-    if let Err(r) = user.require(Action::Broker) {
+    if let Err(r) = user.may_post(field(&fields, "csrf"), Action::Broker) {
         return *r;
     }
     let form = RaiseForm {
