@@ -86,6 +86,67 @@ pub struct Config {
     /// of its keys (none: no authentication).
     #[serde(default)]
     pub nats: Credentials,
+    /// How `bridges web` sends email (proposals' links and reminders).
+    /// Optional: without it no email is sent.
+    #[serde(default)]
+    pub mail: Option<MailSettings>,
+}
+
+/// `[mail]`: the SMTP relay `bridges web` hands its email to, the sender,
+/// and the address its links start with.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// The relay's host name or address (the LA's mail relay; plain SMTP,
+    /// no TLS: a relay on the same network or host).
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// The sender, `Bridges <bridges@example.gov.uk>` or a bare address.
+    pub from: String,
+    /// Where the page is reached from outside, `https://bridges.example.gov.uk`.
+    pub base_url: String,
+    /// Seconds between looks for mail to send (default 60).
+    #[serde(default = "MailSettings::default_poll")]
+    pub poll_seconds: u64,
+    /// Hours before a proposal's answer-by day ends that its reminder goes (default 24).
+    #[serde(default = "MailSettings::default_remind")]
+    pub remind_hours: u32,
+}
+
+impl MailSettings {
+    fn default_poll() -> u64 {
+        60
+    }
+
+    fn default_remind() -> u32 {
+        24
+    }
+
+    fn validate(&self) -> Result<(), Invalid> {
+        if self.smtp_host.trim().is_empty() {
+            return Err(Invalid::new("mail.smtp_host", "\"\"", "name the SMTP relay"));
+        }
+        if self.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(Invalid::new(
+                "mail.from",
+                format!("{:?}", self.from),
+                "an address, like Bridges <bridges@example.gov.uk>",
+            ));
+        }
+        if !(self.base_url.starts_with("https://") || self.base_url.starts_with("http://"))
+            || self.base_url.ends_with('/')
+        {
+            return Err(Invalid::new(
+                "mail.base_url",
+                format!("{:?}", self.base_url),
+                "the page's address, http:// or https:// and no / at the end",
+            ));
+        }
+        if self.poll_seconds == 0 {
+            return Err(Invalid::new("mail.poll_seconds", "0", "at least 1 second"));
+        }
+        Ok(())
+    }
 }
 
 /// Whether an error must not show the value of `key`: the password and
@@ -498,6 +559,9 @@ impl Config {
         positive("weekly.practitioners", self.weekly.practitioners as u64)?;
         positive("weekly.requests", self.weekly.requests as u64)?;
         self.schedule.validate()?;
+        if let Some(mail) = &self.mail {
+            mail.validate()?;
+        }
         validate_nats(&self.nats)?;
         Ok(())
     }

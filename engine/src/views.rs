@@ -1018,7 +1018,7 @@ fn request_status(r: &Request) -> String {
     }
 }
 
-fn practitioner_status(p: &Practitioner) -> &'static str {
+pub fn practitioner_status(p: &Practitioner) -> &'static str {
     match (p.erased, p.withdrawn) {
         (true, _) => "erased",
         (false, true) => "withdrawn",
@@ -1026,7 +1026,7 @@ fn practitioner_status(p: &Practitioner) -> &'static str {
     }
 }
 
-fn assignment_status(s: AssignmentStatus) -> String {
+pub fn assignment_status(s: AssignmentStatus) -> String {
     match s {
         AssignmentStatus::Proposed => "proposed".to_owned(),
         AssignmentStatus::Accepted => "accepted".to_owned(),
@@ -1037,7 +1037,7 @@ fn assignment_status(s: AssignmentStatus) -> String {
     }
 }
 
-fn visit_status(s: VisitStatus) -> String {
+pub fn visit_status(s: VisitStatus) -> String {
     match s {
         VisitStatus::Recorded => "recorded".to_owned(),
         VisitStatus::Voided => "voided".to_owned(),

@@ -509,6 +509,57 @@ fn a_swap_or_move_that_breaks_a_hard_rule_is_refused_naming_the_rule_and_the_sch
     assert_eq!(r.value, "200001, 200009");
 }
 
+#[test]
+fn checking_a_swap_or_move_shows_every_rule_of_each_group_it_changes() {
+    use bridges_engine::domain::round::{check_move, check_swap};
+    let state = given(la_formed()).state;
+    let broken = |checks: &[bridges_engine::domain::round::GroupCheck]| -> Vec<(u32, &str)> {
+        checks
+            .iter()
+            .flat_map(|g| g.rules.iter().filter(|r| r.broken.is_some()).map(|r| (g.group, r.rule)))
+            .collect()
+    };
+    let swap_of = |a: u32, b: u32| SwapSchools { round: rid_(R1), a: Urn(a), b: Urn(b) };
+    // 200002 beside 200001 (same trust): group 1 breaks it, group 2 keeps every rule
+    let checks = check_swap(&state, &swap_of(200003, 200002)).expect("a swap to check");
+    assert_eq!(checks.len(), 2);
+    assert_eq!(checks[0].members, urns(&[200001, 200002, 200009]));
+    let rules: Vec<&str> = checks[0].rules.iter().map(|r| r.rule).collect();
+    assert_eq!(
+        rules,
+        [
+            "group_size",
+            "phase_pools",
+            "same_trust",
+            "history",
+            "max_distance_km",
+            "require_good_or_better"
+        ]
+    );
+    assert_eq!(broken(&checks), [(1, "same_trust")]);
+    let r = checks[0].rules[2].broken.as_ref().expect("same trust broken");
+    assert_eq!((r.code, r.value.as_str()), (RejectionCode::HardRule, "200001, 200002"));
+    // What the engine refuses it for is the rule the check shows broken
+    let refused = given(la_formed())
+        .when(swap(200003, 200002))
+        .then_rejected(RejectionCode::HardRule, "same_trust");
+    assert_eq!(&refused, r);
+    // A swap that keeps every rule
+    let checks = check_swap(&state, &swap_of(200003, 200006)).expect("a swap to check");
+    assert!(broken(&checks).is_empty(), "{checks:?}");
+    // Each group's breach is shown, not only the first the engine meets:
+    // group 1 without 200001 has no good school, group 2 gets its trust twice
+    let checks = check_swap(&state, &swap_of(200001, 200005)).expect("a swap to check");
+    assert_eq!(broken(&checks), [(1, "require_good_or_better"), (2, "same_trust")]);
+    // A move out of a triad leaves two
+    let out = MoveSchool { round: rid_(R1), urn: Urn(200003), to: None };
+    let checks = check_move(&state, &out).expect("a move to check");
+    assert_eq!(broken(&checks), [(1, "group_size")]);
+    // A swap that cannot be made at all is refused as the swap would be
+    let r = check_swap(&state, &swap_of(200001, 200003)).expect_err("the same group");
+    assert_eq!((r.code, r.field.as_str()), (RejectionCode::Invalid, "b"));
+}
+
 /// A round `round` formed with one group, by the events themselves.
 fn formed_in(round: &str, members: &[u32]) -> Vec<DomainEvent> {
     vec![

@@ -379,8 +379,8 @@ pub fn validate(messages: &[(&str, Value)]) -> Value {
 }
 
 /// The Python of the tests' venv (`BRIDGES_VENV`, by default
-/// `~/.cache/bridges-venv`), which scripts/setup makes with jsonschema and
-/// nats-py; fails loudly when it or either package is missing.
+/// `~/.cache/bridges-venv`), which scripts/setup makes with jsonschema,
+/// nats-py and aiosmtpd; fails loudly when it or a package is missing.
 pub fn venv_python() -> std::path::PathBuf {
     let venv =
         std::env::var_os("BRIDGES_VENV").map(std::path::PathBuf::from).unwrap_or_else(|| {
@@ -393,10 +393,10 @@ pub fn venv_python() -> std::path::PathBuf {
         "{} is missing: run scripts/setup (it makes the tests' venv)",
         python.display()
     );
-    let out = run(Command::new(&python).args(["-c", "import jsonschema, nats"]));
+    let out = run(Command::new(&python).args(["-c", "import jsonschema, nats, aiosmtpd"]));
     assert!(
         out.status.success(),
-        "the tests' venv {} lacks jsonschema or nats-py: run scripts/setup ({})",
+        "the tests' venv {} lacks jsonschema, nats-py or aiosmtpd: run scripts/setup ({})",
         venv.display(),
         String::from_utf8_lossy(&out.stderr).trim()
     );

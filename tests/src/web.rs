@@ -52,7 +52,8 @@ impl Login {
     }
 }
 
-/// One LA's folder and its web page.
+/// One LA's folder and its web page, and the mail server its email goes
+/// to (scripts/smtp_sink.py, aiosmtpd in the tests' venv).
 pub struct Desk {
     pub dir: tempfile::TempDir,
     pub data: PathBuf,
@@ -62,6 +63,10 @@ pub struct Desk {
     pub viewer: Login,
     pub coordinator: Login,
     pub web: Service,
+    /// Where the mail server writes each message it takes.
+    pub mail: PathBuf,
+    pub smtp: Service,
+    port: u16,
 }
 
 impl Desk {
@@ -80,16 +85,88 @@ impl Desk {
         let broker = add("broker-1", "broker", "a long pass phrase");
         let viewer = add("viewer-1", "viewer", "another long phrase");
         let coordinator = add("coord-1", "coordinator", "a coordinator's phrase");
+        let mail = dir.path().join("mail");
+        let smtp_port = free_port();
+        let mut sink = Command::new(crate::services::venv_python());
+        sink.arg(crate::workspace_root().join("scripts/smtp_sink.py"))
+            .args(["127.0.0.1", &smtp_port.to_string()])
+            .arg(&mail);
+        let mut smtp = Service::spawn("smtp", sink, dir.path().join("smtp.log"));
+        smtp.wait_for_log("smtp listening", Duration::from_secs(30));
         let port = free_port();
-        let mut cmd = Command::new(binary("bridges"));
-        cmd.arg("--data").arg(&data).arg("--config").arg(&config);
-        cmd.args(["web", "--listen", &format!("127.0.0.1:{port}"), "--now", NOW]);
-        let mut web = Service::spawn("web", cmd, dir.path().join("web.log"));
-        web.wait_for_log("web serving", Duration::from_secs(30));
+        let mut text = std::fs::read_to_string(&config).expect("the lab's config");
+        text.push_str(&format!(
+            "\n[mail]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {smtp_port}\nfrom = \"Bridges <bridges@la312.example.gov.uk>\"\nbase_url = \"http://127.0.0.1:{port}\"\npoll_seconds = 1\nremind_hours = 24\n"
+        ));
+        std::fs::write(&config, text).expect("write the config");
+        let web = start_web(dir.path(), &data, &config, port, NOW);
         let url = format!("http://127.0.0.1:{port}");
-        Desk { dir, data, config, url, broker, viewer, coordinator, web }
+        Desk { dir, data, config, url, broker, viewer, coordinator, web, mail, smtp, port }
     }
 
+    /// Stops the page and starts it again on the same folder and port, its
+    /// clock reading `now`.
+    pub fn restart(&mut self, now: &str) {
+        assert!(self.web.terminate(Duration::from_secs(30)), "the page stops:\n{}", self.web.log());
+        self.web = start_web(self.dir.path(), &self.data, &self.config, self.port, now);
+    }
+
+    /// The messages the mail server has taken so far, in order.
+    pub fn mails(&self) -> Vec<String> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&self.mail)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        names.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+        names.sort();
+        names.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
+    }
+
+    /// Waits (up to `timeout`) for a message `pick` accepts.
+    pub fn wait_for_mail(&self, timeout: Duration, pick: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(m) = self.mails().into_iter().find(|m| pick(m)) {
+                return m;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no such mail within {timeout:?}; {} taken; the page's log:\n{}",
+                self.mails().len(),
+                self.web.log()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// The path of the first link (`/links/...`) in a message, its soft line
+/// breaks (quoted-printable) undone.
+pub fn link_in(mail: &str) -> String {
+    let text = mail.replace("=\r\n", "").replace("=\n", "");
+    let at = text.find("/links/").expect("a link in the mail");
+    let rest = &text[at..];
+    let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
+    rest[..end].to_owned()
+}
+
+fn start_web(
+    dir: &std::path::Path,
+    data: &std::path::Path,
+    config: &std::path::Path,
+    port: u16,
+    now: &str,
+) -> Service {
+    let mut cmd = Command::new(binary("bridges"));
+    cmd.arg("--data").arg(data).arg("--config").arg(config);
+    cmd.args(["web", "--listen", &format!("127.0.0.1:{port}"), "--now", now]);
+    // A log of each start's own, so that the wait reads this start's line.
+    let log = dir.join(format!("web-{}.log", now.replace(':', "")));
+    let mut web = Service::spawn("web", cmd, log);
+    web.wait_for_log("web serving", Duration::from_secs(30));
+    web
+}
+
+impl Desk {
     /// `bridges --data DATA --config CONFIG ARGS` (the page stopped).
     pub fn bridges(&self, args: &[&str]) -> std::process::Output {
         run(Command::new(binary("bridges"))

@@ -184,6 +184,88 @@ async fn tab_to(j: &Journey, id: &str) {
     panic!("Tab never reached #{id}");
 }
 
+/// Presses the button `id` (Tab to it and Enter, or a click) and waits
+/// for the next page.
+async fn press(j: &Journey, id: &str, keyboard: bool) {
+    let old = j.client.find(Locator::Css("html")).await.expect("the page");
+    match keyboard {
+        true => {
+            tab_to(j, id).await;
+            keys(j, &Key::Enter.to_string()).await;
+        }
+        false => j.click(&format!("#{id}")).await,
+    }
+    replaced(old).await;
+}
+
+/// Chooses the first radio of the group `id` (Tab to it and Space, or a click).
+async fn choose(j: &Journey, id: &str, keyboard: bool) {
+    match keyboard {
+        true => {
+            tab_to(j, id).await;
+            keys(j, " ").await;
+        }
+        false => j.click(&format!("#{id}")).await,
+    }
+}
+
+/// Replaces what the field `id` holds with `text`.
+async fn replace(j: &Journey, id: &str, text: &str, keyboard: bool) {
+    match keyboard {
+        true => {
+            tab_to(j, id).await;
+            let held = j.value(&format!("#{id}")).await.chars().count();
+            keys(j, &Key::End.to_string()).await;
+            keys(j, &Key::Backspace.to_string().repeat(held)).await;
+            keys(j, text).await;
+        }
+        false => j.fill(&format!("#{id}"), text).await,
+    }
+}
+
+/// Waits on the run's progress page (checking again by hand without
+/// JavaScript) until the run's own page is shown.
+async fn wait_for_run(j: &mut Journey, javascript: bool, keyboard: bool) {
+    let mut seen = false;
+    for _ in 0..240 {
+        let path = j.path().await;
+        if path.starts_with("/runs/") && !path.starts_with("/runs/progress/") {
+            return;
+        }
+        if !seen {
+            seen = true;
+            // A screenshot only: the page may move on while axe-core reads it.
+            let axe = std::mem::replace(&mut j.axe, false);
+            j.page("run-progress").await;
+            j.axe = axe;
+        }
+        match javascript {
+            true => tokio::time::sleep(Duration::from_millis(500)).await,
+            false => press(j, "check-progress", keyboard).await,
+        }
+    }
+    panic!("the run did not finish within the wait");
+}
+
+/// The proposals of the run page still awaiting an answer.
+async fn proposals_awaiting(j: &Journey) -> Vec<String> {
+    let mut out = Vec::new();
+    for row in j.client.find_all(Locator::Css("main table tbody tr")).await.expect("rows") {
+        let text = row.text().await.expect("text");
+        if let Ok(a) = row.find(Locator::Css("a[href^='/assignments/']")).await
+            && text.contains("proposed")
+        {
+            out.push(a.text().await.expect("text"));
+        }
+    }
+    out
+}
+
+async fn awaiting_total(j: &Journey) -> usize {
+    let text = j.text("#awaiting-total").await;
+    text.split_whitespace().next().and_then(|n| n.parse().ok()).expect("a count")
+}
+
 async fn open_total(j: &Journey) -> usize {
     j.text("#open-total").await.trim().parse().expect("a count")
 }
@@ -311,6 +393,86 @@ fn journey(name: &str, javascript: bool, keyboard: bool) {
         assert!(j.text("main").await.contains("web-1"), "the proposal awaits an answer");
         j.page("dashboard-after").await;
 
+        // A matching run: started, waited for, its result.
+        j.goto("/runs").await;
+        j.page("runs").await;
+        press(&j, "start-run", keyboard).await;
+        wait_for_run(&mut j, javascript, keyboard).await;
+        assert!(j.text("main").await.contains("Covered by the greedy broker"), "the comparison");
+        j.page("run").await;
+        let run_page = j.path().await;
+        let proposed = proposals_awaiting(&j).await;
+        assert!(proposed.len() >= 3, "the run proposes at least three: {proposed:?}");
+        j.goto("/").await;
+        let awaiting = awaiting_total(&j).await;
+
+        // Accept one on the practitioner's behalf (one with days this
+        // half-term, so that a visit can be recorded today), decline another.
+        let mut this_term = None;
+        for id in &proposed {
+            j.goto(&format!("/assignments/{id}")).await;
+            if j.text("main dl").await.contains("2026-AU2") {
+                this_term = Some(id.clone());
+                break;
+            }
+        }
+        let accepted = this_term.expect("a proposal with days in 2026-AU2");
+        j.goto(&format!("/assignments/{accepted}")).await;
+        j.page("proposal").await;
+        press(&j, "accept", keyboard).await;
+        assert!(j.text("main dl").await.contains("accepted"), "accepted");
+        j.page("accepted").await;
+        // A visit: first with half days that are not a number, then right.
+        replace(&j, "visit-half_days", "two", keyboard).await;
+        press(&j, "record-visit", keyboard).await;
+        assert!(j.text(".govuk-error-summary").await.contains("half days"), "the form's check");
+        assert_eq!(j.value("#visit-half_days").await, "two", "the value is kept");
+        j.page("visit-error").await;
+        replace(&j, "visit-half_days", "2", keyboard).await;
+        press(&j, "record-visit", keyboard).await;
+        assert!(!j.has(".govuk-error-summary").await, "the visit is recorded");
+        assert!(
+            j.text("main").await.contains("VisitRecorded")
+                || j.text("main").await.contains("visit v1")
+        );
+        j.page("visit-recorded").await;
+        let declined = proposed.iter().find(|p| **p != accepted).expect("another").clone();
+        j.goto(&format!("/assignments/{declined}")).await;
+        choose(&j, "decline-reason", keyboard).await;
+        press(&j, "decline", keyboard).await;
+        assert!(j.text("main dl").await.contains("declined"), "declined");
+        j.page("declined").await;
+
+        // A practitioner's emailed link: the page shows it and changes
+        // nothing until they decline on it; then it is used.
+        let third = proposed.iter().find(|p| **p != accepted && **p != declined).expect("a third");
+        let mail = desk
+            .wait_for_mail(Duration::from_secs(60), |m| m.contains(&format!("Reference: {third}")));
+        let link = bridges_tests::web::link_in(&mail);
+        let mut probe = Http::new(&desk.url);
+        let head = probe.get("/health").await.body;
+        j.goto(&link).await;
+        assert_eq!(j.text("h1").await, "Can you take this support?");
+        j.page("link").await;
+        assert_eq!(probe.get("/health").await.body, head, "opening the link changes nothing");
+        choose(&j, "reason", keyboard).await;
+        press(&j, "decline", keyboard).await;
+        assert_eq!(j.text("h1").await, "Thank you");
+        j.page("link-declined").await;
+        j.goto(&link).await;
+        assert_eq!(j.text("h1").await, "This link has been used");
+        j.page("link-used").await;
+
+        j.goto("/").await;
+        assert_eq!(awaiting_total(&j).await, awaiting - 3, "three answered: the dashboard changed");
+        j.page("dashboard-answered").await;
+        j.goto(&run_page).await;
+        j.page("run-answered").await;
+        j.goto("/practitioners").await;
+        j.page("practitioners").await;
+        follow(&j, "main tbody a").await;
+        j.page("practitioner").await;
+
         // A viewer reads, and cannot raise.
         follow(&j, "#navigation form button").await;
         assert_eq!(j.path().await, "/login");
@@ -342,9 +504,9 @@ fn the_same_journey_by_keyboard_alone() {
 
 #[test]
 fn the_server_refuses_what_a_role_or_a_form_may_not_do() {
-    let desk = Desk::start(20, 8, 10);
+    let mut desk = Desk::start(20, 8, 10);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
+    let expiring_link = rt.block_on(async {
         // No session: a write is refused, a page asks to sign in.
         let mut anonymous = Http::new(&desk.url);
         let head_before = anonymous.get("/health").await.body;
@@ -368,12 +530,56 @@ fn the_server_refuses_what_a_role_or_a_form_may_not_do() {
             let reply = http.post("/requests/web-denied/propose", &propose).await;
             assert_eq!(reply.status, 403, "{} proposes", login.user);
             assert_eq!(http.get("/requests/new").await.status, 403);
+            let t = [("csrf", token.as_str())];
+            for (path, fields) in [
+                ("/runs", &t[..]),
+                ("/assignments/a-1/accept", &t[..]),
+                (
+                    "/assignments/a-1/decline",
+                    &[("csrf", token.as_str()), ("decline-reason", "other")][..],
+                ),
+                (
+                    "/assignments/a-1/visits",
+                    &[
+                        ("csrf", token.as_str()),
+                        ("visit-on", "2026-12-01"),
+                        ("visit-half_days", "2"),
+                    ][..],
+                ),
+                (
+                    "/assignments/a-1/visits/v1/void",
+                    &[("csrf", token.as_str()), ("void-reason", "x")][..],
+                ),
+                (
+                    "/practitioners/p-1/availability",
+                    &[("csrf", token.as_str()), ("capacity-2026-AU2", "9")][..],
+                ),
+                (
+                    "/requests/web-denied/withdraw",
+                    &[("csrf", token.as_str()), ("withdraw-reason", "x")][..],
+                ),
+                (
+                    "/requests/web-denied/close",
+                    &[("csrf", token.as_str()), ("close-impact", "none")][..],
+                ),
+                (
+                    "/accounts",
+                    &[("csrf", token.as_str()), ("user", "x"), ("role", "administrator")][..],
+                ),
+                ("/accounts/broker-1/disable", &t[..]),
+            ] {
+                let reply = http.post(path, fields).await;
+                assert_eq!(reply.status, 403, "{} posts {path}", login.user);
+            }
         }
-
         // A broker's form without its token, or with another's.
         let mut broker = Http::new(&desk.url);
         assert_eq!(broker.sign_in(&desk.broker).await.status, 303);
         let token = csrf(&broker.get("/").await.body);
+        // Only an administrator manages accounts: a broker cannot either.
+        let reply = broker.post("/accounts/viewer-1/disable", &[("csrf", token.as_str())]).await;
+        assert_eq!(reply.status, 403, "a broker disables an account");
+        assert_eq!(broker.get("/accounts").await.status, 403);
         let good = raise_fields(&token, "web-csrf");
         for bad in [None, Some("0".repeat(64))] {
             let fields: Vec<(&str, &str)> = good
@@ -387,6 +593,63 @@ fn the_server_refuses_what_a_role_or_a_form_may_not_do() {
         assert_eq!(broker.get("/requests/web-csrf").await.status, 404, "nothing was raised");
         assert_eq!(anonymous.get("/health").await.body, head_before, "the log's head is unchanged");
 
+        // A run, and the links its proposals' email carries: a GET shows
+        // and changes nothing; a POST acts once; a second use, an altered
+        // link and (below) an expired one are refused.
+        let token = csrf(&broker.get("/runs").await.body);
+        let started = broker.post("/runs", &[("csrf", token.as_str())]).await;
+        assert_eq!(started.status, 303, "the run starts");
+        let mut at = started.location.expect("the progress page");
+        for _ in 0..600 {
+            if !at.starts_with("/runs/progress/") {
+                break;
+            }
+            let reply = broker.get(&at).await;
+            match reply.location {
+                Some(next) => at = next,
+                None => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        assert!(at.starts_with("/runs/") && !at.contains("progress"), "the run is recorded: {at}");
+        let mails: Vec<String> = {
+            let first = desk.wait_for_mail(Duration::from_secs(60), |m| m.contains("Reference: "));
+            std::thread::sleep(Duration::from_secs(2));
+            let mut all = desk.mails();
+            all.retain(|m| m.contains("Can you take"));
+            assert!(all.contains(&first));
+            all
+        };
+        assert!(mails.len() >= 2, "two proposals were mailed: {}", mails.len());
+        let (used, expiring) =
+            (bridges_tests::web::link_in(&mails[0]), bridges_tests::web::link_in(&mails[1]));
+        let mut visitor = Http::new(&desk.url);
+        let head = visitor.get("/health").await.body;
+        for _ in 0..2 {
+            let page = visitor.get(&used).await;
+            assert_eq!(page.status, 200, "the link's page: {}", page.body);
+        }
+        assert_eq!(visitor.get("/health").await.body, head, "two GETs of the link changed nothing");
+        let mut altered: Vec<char> = used.chars().collect();
+        let mid = "/links/".len() + (altered.len() - "/links/".len()) / 2;
+        altered[mid] = if altered[mid] == 'A' { 'B' } else { 'A' };
+        let altered: String = altered.into_iter().collect();
+        assert_eq!(visitor.get(&altered).await.status, 404, "an altered link is not valid");
+        let decline = [("reason", "logistics")];
+        assert_eq!(visitor.post(&format!("{altered}/decline"), &decline).await.status, 404);
+        let reply = visitor.post(&format!("{used}/decline"), &decline).await;
+        assert_eq!(reply.status, 200, "declined through the link: {}", reply.body);
+        assert!(reply.body.contains("Thank you"));
+        let after = visitor.get("/health").await.body;
+        assert_ne!(after, head, "the decline is recorded");
+        assert_eq!(
+            visitor.post(&format!("{used}/decline"), &decline).await.status,
+            410,
+            "used once"
+        );
+        assert_eq!(visitor.post(&format!("{used}/accept"), &[]).await.status, 410, "used once");
+        assert_eq!(visitor.get(&used).await.status, 410);
+        assert_eq!(visitor.get("/health").await.body, after, "a used link changes nothing");
+
         // Five wrong passwords, then even the right one waits.
         let mut guesser = Http::new(&desk.url);
         for _ in 0..5 {
@@ -396,9 +659,23 @@ fn the_server_refuses_what_a_role_or_a_form_may_not_do() {
         let reply = guesser.sign_in(&desk.viewer).await;
         assert_eq!(reply.status, 429, "rate-limited");
         assert!(reply.body.contains("Too many attempts"), "{}", reply.body);
+        expiring
+    });
+    // The page again, its clock past every proposal's answer-by day: the
+    // other link has expired.
+    let expiring = expiring_link;
+    desk.restart("2027-02-01T10:00:00Z");
+    rt.block_on(async {
+        let mut visitor = Http::new(&desk.url);
+        let head = visitor.get("/health").await.body;
+        let page = visitor.get(&expiring).await;
+        assert_eq!(page.status, 410, "expired: {}", page.body);
+        assert!(page.body.contains("This link has expired"));
+        let reply = visitor.post(&format!("{expiring}/accept"), &[]).await;
+        assert_eq!(reply.status, 410);
+        assert_eq!(visitor.get("/health").await.body, head, "an expired link changes nothing");
     });
     // The log holds no request of those refused writes.
-    let mut desk = desk;
     let stopped = desk.web.terminate(Duration::from_secs(30));
     assert!(stopped, "the page stops on SIGTERM and exits 0:\n{}", desk.web.log());
     let out = run_after(&desk.data, &desk.config);

@@ -50,6 +50,10 @@ pub async fn run(
         secure_cookies: args.secure_cookies,
         la: config.la_code,
         clock,
+        solve: bridges_worker::common::SolveOptions {
+            time_limit: Some(config.solver.time_limit_seconds),
+            mip_gap: Some(config.solver.mip_gap).filter(|g| *g > 0.0),
+        },
     };
     let state = AppState::new(engine.clone(), AccountStore::beside(data), options);
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -57,7 +61,14 @@ pub async fn run(
         bridges_worker::cli::shutdown_signal().await;
         let _ = stop.send(true);
     });
+    let mailer = config.mail.clone().map(|settings| {
+        let ledger = super::beside(data, "mail.json");
+        tokio::spawn(web::links::mailer(state.clone(), settings, ledger, stopped.clone()))
+    });
     let served = web::serve(state, stopped).await;
+    if let Some(mailer) = mailer {
+        let _ = mailer.await;
+    }
     // The connections' tasks drop their share of the state just after
     // the server has seen them close.
     let mut shared = engine;

@@ -4,7 +4,8 @@
 //! and withdraw them, record the solver's plan (every group checked
 //! again), swap or move schools (each changed group checked against every
 //! hard rule of the contract: the rejection names the rule and the
-//! schools), confirm, record a review held, mark the host's report shared,
+//! schools; `check_swap` and `check_move` show a coordinator every rule
+//! for the groups a change would make before it is sent), confirm, record a review held, mark the host's report shared,
 //! close.
 //!
 //! The hard rules (CONTRACTS.md "Triads plan") are read here from the
@@ -271,6 +272,96 @@ pub fn form(state: &State, c: &FormRound) -> Result<Vec<DomainEvent>, Rejection>
 
 /// Exchange two schools' places (one may be unplaced).
 pub fn swap(state: &State, c: &SwapSchools) -> Result<Vec<DomainEvent>, Rejection> {
+    let (round, changes) = swap_changes(state, c)?;
+    let history = history(state, round);
+    let mut changed = Vec::new();
+    for (n, members) in changes {
+        check_group(state, round, &members, &history)?;
+        changed.push(group(state, round, n, members, &history));
+    }
+    let (ga, gb) = (round.group_of(c.a), round.group_of(c.b));
+    let mut unplaced = Vec::new();
+    let mut placed = Vec::new();
+    if ga.is_none() || gb.is_none() {
+        let (out, into) = if ga.is_none() { (c.b, c.a) } else { (c.a, c.b) };
+        unplaced.push(left_out(out, &format!("swapped out for {into} by the coordinator")));
+        placed.push(into);
+    }
+    Ok(vec![DomainEvent::RoundGroupsChanged(RoundGroupsChanged {
+        round: c.round.clone(),
+        change: format!("swap {} {}", c.a, c.b),
+        groups: changed,
+        unplaced,
+        placed,
+    })])
+}
+
+/// Move a school into a group, or out of its own.
+pub fn move_school(state: &State, c: &MoveSchool) -> Result<Vec<DomainEvent>, Rejection> {
+    let (round, changes) = move_changes(state, c)?;
+    let history = history(state, round);
+    let mut changed = Vec::new();
+    for (n, members) in changes {
+        check_group(state, round, &members, &history)?;
+        changed.push(group(state, round, n, members, &history));
+    }
+    let (unplaced, placed, change) = match c.to {
+        Some(n) => (Vec::new(), vec![c.urn], format!("move {} to {n}", c.urn)),
+        None => (
+            vec![left_out(c.urn, "moved out of its group by the coordinator")],
+            Vec::new(),
+            format!("move {} out", c.urn),
+        ),
+    };
+    let placed = if round.group_of(c.urn).is_some() { Vec::new() } else { placed };
+    Ok(vec![DomainEvent::RoundGroupsChanged(RoundGroupsChanged {
+        round: c.round.clone(),
+        change,
+        groups: changed,
+        unplaced,
+        placed,
+    })])
+}
+
+/// One hard rule of a round for one proposed group: the rule (the field a
+/// rejection names) and its breach, if the group breaks it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleCheck {
+    pub rule: &'static str,
+    pub broken: Option<Rejection>,
+}
+
+/// A group a swap or a move would change: its number, its members after
+/// the change, and every hard rule of the round checked for them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupCheck {
+    pub group: u32,
+    pub members: Vec<Urn>,
+    pub rules: Vec<RuleCheck>,
+}
+
+/// What a swap would make of each group it changes, every hard rule
+/// checked, for a coordinator to see before sending it; the rejection
+/// `swap` would give when the swap cannot be made at all (a school not
+/// enrolled, both in the same place, the round not changeable).
+pub fn check_swap(state: &State, c: &SwapSchools) -> Result<Vec<GroupCheck>, Rejection> {
+    let (round, changes) = swap_changes(state, c)?;
+    Ok(group_checks(state, round, changes))
+}
+
+/// As [`check_swap`], for a move.
+pub fn check_move(state: &State, c: &MoveSchool) -> Result<Vec<GroupCheck>, Rejection> {
+    let (round, changes) = move_changes(state, c)?;
+    Ok(group_checks(state, round, changes))
+}
+
+/// The groups a change by hand rewrites: each one's number and its
+/// members after the change.
+type Changes = Vec<(u32, Vec<Urn>)>;
+
+/// The groups a swap changes, with their members after it (each checked
+/// by `swap` in this order).
+fn swap_changes<'s>(state: &'s State, c: &SwapSchools) -> Result<(&'s Round, Changes), Rejection> {
     let round = formed(state, &c.round)?;
     for (field, urn) in [("a", c.a), ("b", c.b)] {
         if !round.enrolled.contains(&urn) {
@@ -291,33 +382,18 @@ pub fn swap(state: &State, c: &SwapSchools) -> Result<Vec<DomainEvent>, Rejectio
             format!("{} and {} are already in the same place", c.a, c.b),
         ));
     }
-    let history = history(state, round);
-    let mut changed = Vec::new();
+    let mut changes = Vec::new();
     for (from, out, into) in [(ga, c.a, c.b), (gb, c.b, c.a)] {
         if let Some(n) = from {
-            let members = replaced(&round.groups[&n].members, out, Some(into));
-            check_group(state, round, &members, &history)?;
-            changed.push(group(state, round, n, members, &history));
+            changes.push((n, replaced(&round.groups[&n].members, out, Some(into))));
         }
     }
-    let mut unplaced = Vec::new();
-    let mut placed = Vec::new();
-    if ga.is_none() || gb.is_none() {
-        let (out, into) = if ga.is_none() { (c.b, c.a) } else { (c.a, c.b) };
-        unplaced.push(left_out(out, &format!("swapped out for {into} by the coordinator")));
-        placed.push(into);
-    }
-    Ok(vec![DomainEvent::RoundGroupsChanged(RoundGroupsChanged {
-        round: c.round.clone(),
-        change: format!("swap {} {}", c.a, c.b),
-        groups: changed,
-        unplaced,
-        placed,
-    })])
+    Ok((round, changes))
 }
 
-/// Move a school into a group, or out of its own.
-pub fn move_school(state: &State, c: &MoveSchool) -> Result<Vec<DomainEvent>, Rejection> {
+/// The groups a move changes (the one it leaves, then the one it joins),
+/// with their members after it.
+fn move_changes<'s>(state: &'s State, c: &MoveSchool) -> Result<(&'s Round, Changes), Rejection> {
     let round = formed(state, &c.round)?;
     if !round.enrolled.contains(&c.urn) {
         return Err(reject(RejectionCode::NotEnrolled, "urn", c.urn, "not enrolled in this round"));
@@ -348,36 +424,28 @@ pub fn move_school(state: &State, c: &MoveSchool) -> Result<Vec<DomainEvent>, Re
             format!("{} is in no group", c.urn),
         ));
     }
-    let history = history(state, round);
-    let mut changed = Vec::new();
+    let mut changes = Vec::new();
     if let Some(n) = from {
-        let members = replaced(&round.groups[&n].members, c.urn, None);
-        check_group(state, round, &members, &history)?;
-        changed.push(group(state, round, n, members, &history));
+        changes.push((n, replaced(&round.groups[&n].members, c.urn, None)));
     }
     if let Some(n) = c.to {
         let mut members = round.groups[&n].members.clone();
         members.push(c.urn);
         members.sort();
-        check_group(state, round, &members, &history)?;
-        changed.push(group(state, round, n, members, &history));
+        changes.push((n, members));
     }
-    let (unplaced, placed, change) = match c.to {
-        Some(n) => (Vec::new(), vec![c.urn], format!("move {} to {n}", c.urn)),
-        None => (
-            vec![left_out(c.urn, "moved out of its group by the coordinator")],
-            Vec::new(),
-            format!("move {} out", c.urn),
-        ),
-    };
-    let placed = if from.is_some() { Vec::new() } else { placed };
-    Ok(vec![DomainEvent::RoundGroupsChanged(RoundGroupsChanged {
-        round: c.round.clone(),
-        change,
-        groups: changed,
-        unplaced,
-        placed,
-    })])
+    Ok((round, changes))
+}
+
+fn group_checks(state: &State, round: &Round, changes: Changes) -> Vec<GroupCheck> {
+    let history = history(state, round);
+    changes
+        .into_iter()
+        .map(|(group, members)| {
+            let rules = check_rules(state, round, &members, &history);
+            GroupCheck { group, members, rules }
+        })
+        .collect()
 }
 
 /// Confirm the groups (each checked again: a withdrawal may have left one
@@ -573,82 +641,152 @@ pub fn history(state: &State, round: &Round) -> History {
 }
 
 /// The first hard rule `members` would break as a group of `round`, as a
-/// rejection naming the rule (its field) and the schools (its value).
+/// rejection naming the rule (its field) and the schools (its value):
+/// the size, then each pair in turn against the pair rules, then the
+/// group's standing.
 pub fn check_group(
     state: &State,
     round: &Round,
     members: &[Urn],
     history: &History,
 ) -> Result<(), Rejection> {
-    let policy = &round.policy;
-    let four = policy.allow_groups_of_4 && round.periods.len() >= 4;
-    let n = members.len();
-    if !(n == 3 || (n == 4 && four)) {
-        let sizes = if four { "3 or 4" } else { "3" };
-        return Err(reject(
-            RejectionCode::HardRule,
-            "group_size",
-            urns(members),
-            format!("a group would have {n} schools; this round's groups have {sizes}"),
-        ));
-    }
-    let mut schools: Vec<&School> = Vec::with_capacity(n);
-    for urn in members {
-        let s = state
-            .schools
-            .get(urn)
-            .ok_or_else(|| reject(RejectionCode::UnknownSchool, "urn", urn, "no such school"))?;
-        schools.push(s);
-    }
+    check_size(round, members)?;
+    let schools = schools_of(state, members)?;
     for (i, a) in schools.iter().enumerate() {
         for b in &schools[i + 1..] {
-            let pair = format!("{}, {}", a.urn, b.urn);
-            if policy.phase_pools && a.phase != b.phase {
-                return Err(reject(
-                    RejectionCode::HardRule,
-                    "phase_pools",
-                    pair,
-                    format!(
-                        "{} is {} and {} is {}: a group has one phase",
-                        a.urn, a.phase, b.urn, b.phase
-                    ),
-                ));
-            }
-            if policy.same_trust == SameTrust::Forbid
-                && let (Some(t), Some(u)) = (&a.trust, &b.trust)
-                && t == u
-            {
-                return Err(reject(
-                    RejectionCode::HardRule,
-                    "same_trust",
-                    pair,
-                    format!("{} and {} share a trust ({t})", a.urn, b.urn),
-                ));
-            }
-            if history.grouped(a.urn, b.urn) {
-                return Err(reject(
-                    RejectionCode::HardRule,
-                    "history",
-                    pair,
-                    format!("{} and {} were grouped in an earlier round", a.urn, b.urn),
-                ));
-            }
-            let km = km(a, b);
-            if let Some(limit) = policy.max_distance_km
-                && km > limit
-            {
-                return Err(reject(
-                    RejectionCode::HardRule,
-                    "max_distance_km",
-                    pair,
-                    format!(
-                        "{} and {} are {km:.1} km apart; the limit is {limit} km",
-                        a.urn, b.urn
-                    ),
-                ));
+            for rule in PairRule::ALL {
+                rule.check(&round.policy, history, a, b)?;
             }
         }
     }
+    check_standing(&round.policy, members, &schools)
+}
+
+/// Every hard rule in force in `round` for `members` as a group, each with
+/// its first breach ([`check_group`] stops at the first rule broken; a
+/// coordinator checking a change is shown them all).
+pub fn check_rules(
+    state: &State,
+    round: &Round,
+    members: &[Urn],
+    history: &History,
+) -> Vec<RuleCheck> {
+    let policy = &round.policy;
+    let mut out = vec![RuleCheck { rule: "group_size", broken: check_size(round, members).err() }];
+    let schools = match schools_of(state, members) {
+        Ok(s) => s,
+        Err(r) => {
+            out.push(RuleCheck { rule: "urn", broken: Some(r) });
+            return out;
+        }
+    };
+    for rule in PairRule::ALL.into_iter().filter(|r| r.in_force(policy)) {
+        let broken = schools.iter().enumerate().find_map(|(i, a)| {
+            schools[i + 1..].iter().find_map(|b| rule.check(policy, history, a, b).err())
+        });
+        out.push(RuleCheck { rule: rule.name(), broken });
+    }
+    if policy.require_good_or_better {
+        let broken = check_standing(policy, members, &schools).err();
+        out.push(RuleCheck { rule: "require_good_or_better", broken });
+    }
+    out
+}
+
+/// The rules a group's every pair must keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PairRule {
+    PhasePools,
+    SameTrust,
+    History,
+    MaxDistance,
+}
+
+impl PairRule {
+    /// In the order `check_group` tries them on each pair.
+    const ALL: [PairRule; 4] =
+        [PairRule::PhasePools, PairRule::SameTrust, PairRule::History, PairRule::MaxDistance];
+
+    fn name(self) -> &'static str {
+        match self {
+            PairRule::PhasePools => "phase_pools",
+            PairRule::SameTrust => "same_trust",
+            PairRule::History => "history",
+            PairRule::MaxDistance => "max_distance_km",
+        }
+    }
+
+    fn in_force(self, policy: &TriadsPolicy) -> bool {
+        match self {
+            PairRule::PhasePools => policy.phase_pools,
+            PairRule::SameTrust => policy.same_trust == SameTrust::Forbid,
+            PairRule::History => true,
+            PairRule::MaxDistance => policy.max_distance_km.is_some(),
+        }
+    }
+
+    fn check(
+        self,
+        policy: &TriadsPolicy,
+        history: &History,
+        a: &School,
+        b: &School,
+    ) -> Result<(), Rejection> {
+        let pair = || format!("{}, {}", a.urn, b.urn);
+        let breach =
+            |reason: String| Err(reject(RejectionCode::HardRule, self.name(), pair(), reason));
+        match self {
+            PairRule::PhasePools if policy.phase_pools && a.phase != b.phase => breach(format!(
+                "{} is {} and {} is {}: a group has one phase",
+                a.urn, a.phase, b.urn, b.phase
+            )),
+            PairRule::SameTrust
+                if policy.same_trust == SameTrust::Forbid
+                    && a.trust.is_some()
+                    && a.trust == b.trust =>
+            {
+                let trust = a.trust.as_deref().unwrap_or_default();
+                breach(format!("{} and {} share a trust ({trust})", a.urn, b.urn))
+            }
+            PairRule::History if history.grouped(a.urn, b.urn) => {
+                breach(format!("{} and {} were grouped in an earlier round", a.urn, b.urn))
+            }
+            PairRule::MaxDistance => match policy.max_distance_km {
+                Some(limit) if km(a, b) > limit => breach(format!(
+                    "{} and {} are {:.1} km apart; the limit is {limit} km",
+                    a.urn,
+                    b.urn,
+                    km(a, b)
+                )),
+                _ => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+}
+
+/// 3 schools, or 4 where the policy and the periods allow.
+fn check_size(round: &Round, members: &[Urn]) -> Result<(), Rejection> {
+    let four = round.policy.allow_groups_of_4 && round.periods.len() >= 4;
+    let n = members.len();
+    if n == 3 || (n == 4 && four) {
+        return Ok(());
+    }
+    let sizes = if four { "3 or 4" } else { "3" };
+    Err(reject(
+        RejectionCode::HardRule,
+        "group_size",
+        urns(members),
+        format!("a group would have {n} schools; this round's groups have {sizes}"),
+    ))
+}
+
+/// With `require_good_or_better`, a school of the group is strong or secure.
+fn check_standing(
+    policy: &TriadsPolicy,
+    members: &[Urn],
+    schools: &[&School],
+) -> Result<(), Rejection> {
     if policy.require_good_or_better
         && !schools.iter().any(|s| standing(s).is_some_and(Standing::good_or_better))
     {
@@ -660,6 +798,18 @@ pub fn check_group(
         ));
     }
     Ok(())
+}
+
+fn schools_of<'s>(state: &'s State, members: &[Urn]) -> Result<Vec<&'s School>, Rejection> {
+    members
+        .iter()
+        .map(|urn| {
+            state
+                .schools
+                .get(urn)
+                .ok_or_else(|| reject(RejectionCode::UnknownSchool, "urn", urn, "no such school"))
+        })
+        .collect()
 }
 
 /// A group of the round: its hosting slots and its claims.

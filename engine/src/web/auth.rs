@@ -227,9 +227,18 @@ impl FromRequestParts<AppState> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let found = cookie(&parts.headers, SESSION_COOKIE).and_then(|t| state.sessions.get(t));
         // A disabled account's sessions end at its next request.
-        let found = found.filter(|u| {
-            state.accounts.get(u.user.as_str()).ok().flatten().is_some_and(|a| !a.disabled)
-        });
+        let account =
+            found.as_ref().and_then(|u| state.accounts.get(u.user.as_str()).ok().flatten());
+        let found = found.filter(|_| account.as_ref().is_some_and(|a| !a.disabled));
+        // After an administrator's reset, nothing but choosing a new password.
+        let must_change = account.is_some_and(|a| a.must_change_password);
+        let path = parts.uri.path();
+        if found.is_some() && must_change && path != "/account/password" && path != "/logout" {
+            return Err(match parts.method == axum::http::Method::GET {
+                true => Redirect::to("/account/password").into_response(),
+                false => (StatusCode::FORBIDDEN, "Choose a new password first.").into_response(),
+            });
+        }
         match found {
             Some(user) => Ok(user),
             None if parts.method == axum::http::Method::GET => {

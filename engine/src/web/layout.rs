@@ -36,6 +36,7 @@ pub fn page(
                 title { (full) }
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 link rel="stylesheet" href="/assets/bridges.css";
+                script src="/assets/bridges.js" defer {}
             }
             body class="govuk-template__body" {
                 a href="#main-content" class="govuk-skip-link" { "Skip to main content" }
@@ -82,11 +83,10 @@ fn navigation(user: &CurrentUser) -> Markup {
                 div class="govuk-service-navigation__container" {
                     nav aria-label="Menu" class="govuk-service-navigation__wrapper" {
                         ul class="govuk-service-navigation__list" id="navigation" {
-                            li class="govuk-service-navigation__item" {
-                                a class="govuk-service-navigation__link" href="/" { "Dashboard" }
-                            }
-                            li class="govuk-service-navigation__item" {
-                                a class="govuk-service-navigation__link" href="/requests" { "Requests" }
+                            @for (href, text) in links(user) {
+                                li class="govuk-service-navigation__item" {
+                                    a class="govuk-service-navigation__link" href=(href) { (text) }
+                                }
                             }
                             li class="govuk-service-navigation__item" {
                                 form method="post" action="/logout" class="govuk-!-display-inline" {
@@ -102,6 +102,22 @@ fn navigation(user: &CurrentUser) -> Markup {
             }
         }
     }
+}
+
+/// The menu's links for `user`'s role.
+fn links(user: &CurrentUser) -> Vec<(&'static str, &'static str)> {
+    let mut links = vec![
+        ("/", "Dashboard"),
+        ("/requests", "Requests"),
+        ("/runs", "Matching"),
+        ("/practitioners", "Practitioners"),
+        ("/rounds", "Review rounds"),
+        ("/reports", "Reports"),
+    ];
+    if user.may(super::accounts::Action::ManageUsers) {
+        links.push(("/accounts", "Accounts"));
+    }
+    links
 }
 
 /// The error summary: nothing when there are no errors.
@@ -281,4 +297,62 @@ fn describedby(id: &str, hint: bool, error: bool) -> Option<String> {
         ids.push(format!("{id}-error"));
     }
     (!ids.is_empty()).then(|| ids.join(" "))
+}
+
+/// A summary list of (key, value) rows.
+pub fn summary_list(rows: &[(&str, Markup)]) -> Markup {
+    html! {
+        dl class="govuk-summary-list" {
+            @for (key, value) in rows {
+                div class="govuk-summary-list__row" {
+                    dt class="govuk-summary-list__key" { (key) }
+                    dd class="govuk-summary-list__value" { (value) }
+                }
+            }
+        }
+    }
+}
+
+/// A textarea with its label and error.
+pub fn textarea(id: &str, label: &str, value: &str, errors: &[FieldError]) -> Markup {
+    let error = error_of(errors, id);
+    let described = describedby(id, false, error.is_some());
+    html! {
+        div class={ "govuk-form-group" @if error.is_some() { " govuk-form-group--error" } } {
+            label class="govuk-label" for=(id) { (label) }
+            @if let Some(e) = error {
+                p id=(format!("{id}-error")) class="govuk-error-message" {
+                    span class="govuk-visually-hidden" { "Error: " } (e.message)
+                }
+            }
+            textarea class={ "govuk-textarea" @if error.is_some() { " govuk-textarea--error" } }
+                id=(id) name=(id) rows="3" aria-describedby=[described] { (value) }
+        }
+    }
+}
+
+/// A stream's history as a table: when, who, what.
+pub fn history_table(caption: &str, entries: &[crate::views::HistoryEntry]) -> Markup {
+    html! {
+        table class="govuk-table" {
+            (table_head(caption, true, &[("When", false), ("Who", false), ("What", false)]))
+            tbody class="govuk-table__body" {
+                @for e in entries {
+                    tr class="govuk-table__row" {
+                        td class="govuk-table__cell" { (crate::views::time(e.at)) }
+                        td class="govuk-table__cell" { (e.actor) }
+                        td class="govuk-table__cell" { (e.summary) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A date typed as `2026-12-03` or `3/12/2026`.
+pub fn parse_date(text: &str) -> Option<chrono::NaiveDate> {
+    let text = text.trim();
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .ok()
 }

@@ -15,9 +15,16 @@
 //!   next to the field it names with the values kept.
 
 pub mod accounts;
+mod admin;
+pub mod assignments;
 pub mod auth;
-mod layout;
+pub(crate) mod layout;
+pub mod links;
+pub mod matching;
 pub mod pages;
+pub mod practitioners;
+pub mod reports;
+pub mod rounds;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,6 +52,9 @@ pub struct WebOptions {
     /// The clock of what pages show and commands record (the system's; a
     /// test's starts where it says). Sign-in codes go by the system's.
     pub clock: crate::nats::schedule::Clock,
+    /// What a matching run or a round's forming started here may take
+    /// (`[solver]` of the config).
+    pub solve: bridges_worker::common::SolveOptions,
 }
 
 /// What every handler shares.
@@ -59,6 +69,8 @@ pub struct Inner {
     pub options: WebOptions,
     /// Pages served, for `/metrics`.
     pub served: AtomicU64,
+    /// Matching runs started from the page.
+    pub runs: matching::Jobs,
 }
 
 impl std::ops::Deref for AppState {
@@ -78,10 +90,11 @@ impl AppState {
             limiter: auth::Limiter::default(),
             options,
             served: AtomicU64::new(0),
+            runs: matching::Jobs::default(),
         }))
     }
 
-    fn count(&self) {
+    pub(super) fn count(&self) {
         self.served.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -96,10 +109,21 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/new", get(pages::raise_page))
         .route("/requests/{id}", get(pages::request_page))
         .route("/requests/{id}/propose", post(pages::propose))
+        .route("/requests/{id}/amend", get(pages::amend_page).post(pages::amend))
+        .route("/requests/{id}/withdraw", post(pages::withdraw))
+        .route("/requests/{id}/close", post(pages::close))
+        .merge(admin::routes())
+        .merge(matching::routes())
+        .merge(assignments::routes())
+        .merge(links::routes())
+        .merge(practitioners::routes())
+        .merge(rounds::routes())
+        .merge(reports::routes())
         .route("/accessibility", get(pages::accessibility))
         .route("/health", get(pages::health))
         .route("/metrics", get(pages::metrics))
         .route("/assets/bridges.css", get(pages::stylesheet))
+        .route("/assets/bridges.js", get(pages::script))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(pages::security_headers))
         .with_state(state)

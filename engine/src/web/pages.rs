@@ -15,9 +15,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use bridges_schemas::commands::{
-    Command, CommandEnvelope, ProposeAssignment, RaiseRequest, Rejection,
+    AmendRequest, CloseRequest, Command, CommandEnvelope, ProposeAssignment, RaiseRequest,
+    Rejection, WithdrawRequest,
 };
-use bridges_schemas::vocab::{FundingSource, TierChoice, UserId};
+use bridges_schemas::vocab::{FundingSource, ImpactRating, TierChoice, UserId};
 use bridges_schemas::{Designation, NeedArea, Period, PractitionerId, RequestId, Urn};
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
@@ -36,13 +37,13 @@ use crate::reports::rows::{Spend, spend_of_year};
 use crate::views::{self, ClockStatus, RequestFilter, RequestRow};
 
 /// A form's fields as sent (a name may repeat: checkboxes).
-type Fields = Vec<(String, String)>;
+pub(super) type Fields = Vec<(String, String)>;
 
-fn field<'f>(fields: &'f Fields, name: &str) -> &'f str {
+pub(super) fn field<'f>(fields: &'f Fields, name: &str) -> &'f str {
     fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
 }
 
-fn all(fields: &Fields, name: &str) -> Vec<String> {
+pub(super) fn all(fields: &Fields, name: &str) -> Vec<String> {
     fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
 }
 
@@ -58,7 +59,7 @@ pub fn encode(s: &str) -> String {
         .collect()
 }
 
-fn render(status: StatusCode, markup: Markup) -> Response {
+pub(super) fn render(status: StatusCode, markup: Markup) -> Response {
     (status, Html(markup.into_string())).into_response()
 }
 
@@ -89,6 +90,17 @@ pub async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "max-age=3600"),
         ],
         super::STYLESHEET,
+    )
+        .into_response()
+}
+
+pub async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        super::matching::SCRIPT,
     )
         .into_response()
 }
@@ -150,7 +162,7 @@ pub struct LoginQuery {
 }
 
 /// Only a path of this service (not `//host`) is a place to go back to.
-fn local(next: Option<&str>) -> String {
+pub(super) fn local(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
         _ => "/".to_owned(),
@@ -389,6 +401,7 @@ fn dashboard_markup(d: &Dashboard, user: &CurrentUser) -> Markup {
             }
         }
         h2 class="govuk-heading-m" { "Proposals awaiting an answer" }
+        p class="govuk-body" id="awaiting-total" { (views::count(d.awaiting.len(), "proposal")) " awaiting an answer" }
         @if d.awaiting.is_empty() {
             p class="govuk-body" { "None." }
         } @else {
@@ -397,7 +410,7 @@ fn dashboard_markup(d: &Dashboard, user: &CurrentUser) -> Markup {
                 tbody class="govuk-table__body" {
                     @for (a, r, p, by) in d.awaiting.iter().take(SHOWN) {
                         tr class="govuk-table__row" {
-                            td class="govuk-table__cell" { (a) }
+                            td class="govuk-table__cell" { a class="govuk-link" href=(format!("/assignments/{}", encode(a))) { (a) } }
                             td class="govuk-table__cell" { a class="govuk-link" href=(format!("/requests/{}", encode(r))) { (r) } }
                             td class="govuk-table__cell" { (p) }
                             td class="govuk-table__cell" {
@@ -442,7 +455,7 @@ fn dashboard_markup(d: &Dashboard, user: &CurrentUser) -> Markup {
     }
 }
 
-fn funding_name(f: FundingSource) -> &'static str {
+pub(super) fn funding_name(f: FundingSource) -> &'static str {
     match f {
         FundingSource::LaCore => "LA core budget",
         FundingSource::SchoolPaid => "Paid by the school",
@@ -451,7 +464,7 @@ fn funding_name(f: FundingSource) -> &'static str {
     }
 }
 
-fn request_table(caption: &str, rows: &[RequestRow]) -> Markup {
+pub(super) fn request_table(caption: &str, rows: &[RequestRow]) -> Markup {
     html! {
         table class="govuk-table" {
             (layout::table_head(caption, false, &[("Request", false), ("School", false), ("Need", false), ("Tier", true), ("Status", false), ("Days held", true), ("Match clock", false)]))
@@ -543,6 +556,7 @@ pub async fn requests(
 struct RequestView {
     text: String,
     open: bool,
+    assignments: Vec<crate::domain::state::Assignment>,
     recommendation: Option<Result<bridges_schemas::brokerage::Recommendation, String>>,
 }
 
@@ -552,13 +566,35 @@ pub async fn request_page(
     Path(id): Path<String>,
 ) -> Response {
     state.count();
-    request_response(&state, &user, &id, &[]).await
+    request_response(&state, &user, &id, &RequestTyped::default(), &[]).await
+}
+
+/// What was typed in a request page's forms.
+#[derive(Debug, Clone, Default)]
+struct RequestTyped {
+    impact: String,
+    close_note: String,
+    withdraw_reason: String,
+}
+
+fn impact_choices() -> Vec<(String, String)> {
+    bridges_schemas::vocab::ImpactRating::ALL
+        .iter()
+        .map(|r| {
+            let mut text = r.as_str().to_owned();
+            if let Some(first) = text.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            (r.as_str().to_owned(), text)
+        })
+        .collect()
 }
 
 async fn request_response(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
+    typed: &RequestTyped,
     errors: &[FieldError],
 ) -> Response {
     let engine = &state.engine;
@@ -579,7 +615,8 @@ async fn request_response(
                 Err(RecommendError::Refused(r)) => Err(r.reason),
                 Err(e) => Err(e.to_string()),
             });
-            Some(RequestView { text, open, recommendation })
+            let assignments = s.assignments_of(&id).filter(|a| !a.pending_run).cloned().collect();
+            Some(RequestView { text, open, assignments, recommendation })
         })
         .await;
     let view = match view {
@@ -591,13 +628,49 @@ async fn request_response(
     let body = html! {
         a href="/requests" class="govuk-back-link" { "Requests" }
         h1 class="govuk-heading-l" { (title) }
+        @if view.open && user.may(Action::Broker) {
+            a href=(format!("/requests/{}/amend", encode(id.as_str()))) class="govuk-button govuk-button--secondary" role="button" draggable="false" data-module="govuk-button" { "Amend this request" }
+        }
         pre class="govuk-body bridges-history" { (view.text) }
+        h2 class="govuk-heading-m" { "Assignments" }
+        @if view.assignments.is_empty() {
+            p class="govuk-body" { "None yet." }
+        } @else {
+            table class="govuk-table" {
+                (layout::table_head("Assignments", false, &[("Assignment", false), ("Practitioner", false), ("Days", false), ("Status", false)]))
+                tbody class="govuk-table__body" {
+                    @for a in &view.assignments {
+                        tr class="govuk-table__row" {
+                            td class="govuk-table__cell" { a class="govuk-link" href=(format!("/assignments/{}", encode(a.id.as_str()))) { (a.id) } }
+                            td class="govuk-table__cell" { (a.practitioner) }
+                            td class="govuk-table__cell" { (views::days(&a.days)) }
+                            td class="govuk-table__cell" { (super::assignments::status_tag(a.status)) }
+                        }
+                    }
+                }
+            }
+        }
         @if view.open {
             h2 class="govuk-heading-m" { "Who could take it now" }
             @match &view.recommendation {
                 Some(Ok(rec)) => { (recommendation_markup(rec, &id, user, errors)) }
                 Some(Err(why)) => { p class="govuk-body" { (why) } }
                 None => {}
+            }
+            @if user.may(Action::Broker) {
+                h2 class="govuk-heading-m" { "Close with its impact" }
+                form method="post" action=(format!("/requests/{}/close", encode(id.as_str()))) novalidate {
+                    input type="hidden" name="csrf" value=(user.csrf);
+                    (layout::radios("close-impact", "The receiving school's rating of the impact", &impact_choices(), &typed.impact, errors))
+                    (layout::textarea("close-note", "Note (optional)", &typed.close_note, errors))
+                    button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Close request" }
+                }
+                h2 class="govuk-heading-m" { "Withdraw" }
+                form method="post" action=(format!("/requests/{}/withdraw", encode(id.as_str()))) novalidate {
+                    input type="hidden" name="csrf" value=(user.csrf);
+                    (layout::text_input("withdraw-reason", "Why it is withdrawn", None, &typed.withdraw_reason, "govuk-!-width-two-thirds", errors))
+                    button type="submit" class="govuk-button govuk-button--warning" data-module="govuk-button" { "Withdraw request" }
+                }
             }
         }
     };
@@ -660,7 +733,7 @@ fn recommendation_markup(
                 }
             }
         }
-        @if let Some(e) = errors.first() {
+        @if let Some(e) = layout::error_of(errors, "practitioner") {
             p class="govuk-error-message" id="practitioner" { span class="govuk-visually-hidden" { "Error: " } (e.message) }
         }
         @if !rec.unavailable.is_empty() {
@@ -708,14 +781,14 @@ pub async fn propose(
         Ok(Ok(())) => Redirect::to(&format!("/requests/{}", encode(&id))).into_response(),
         Ok(Err(r)) => {
             let errors = [FieldError { id: "practitioner".into(), message: rejection_message(&r) }];
-            request_response(&state, &user, &id, &errors).await
+            request_response(&state, &user, &id, &RequestTyped::default(), &errors).await
         }
         Err(e) => server_error(&state, &user, &e),
     }
 }
 
 /// Hands `command` to the engine as `user`: `Ok(Err(rejection))` when refused.
-async fn handle(
+pub(super) async fn handle(
     state: &AppState,
     user: &CurrentUser,
     command: Command,
@@ -733,7 +806,7 @@ async fn handle(
     }
 }
 
-fn rejection_message(r: &Rejection) -> String {
+pub(super) fn rejection_message(r: &Rejection) -> String {
     let mut reason = r.reason.clone();
     if let Some(first) = reason.get_mut(0..1) {
         first.make_ascii_uppercase();
@@ -789,6 +862,19 @@ fn raise_form(
     errors: &[FieldError],
     status: StatusCode,
 ) -> Response {
+    request_form(state, user, form, None, errors, status)
+}
+
+/// The raise form, or (`amend` naming the request) the amend form: the
+/// same fields but the reference and the school, which do not change.
+fn request_form(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &RaiseForm,
+    amend: Option<&str>,
+    errors: &[FieldError],
+    status: StatusCode,
+) -> Response {
     let rules = state.engine.rules();
     let needs: Vec<(String, String)> = std::iter::once((String::new(), "Choose a need".to_owned()))
         .chain(rules.needs.iter().map(|n| {
@@ -811,15 +897,31 @@ fn raise_form(
         .iter()
         .map(|f| (f.as_str().to_owned(), funding_name(*f).to_owned()))
         .collect();
+    let (title, action, button) = match amend {
+        None => ("Raise a request".to_owned(), "/requests".to_owned(), "Raise request"),
+        Some(id) => (
+            format!("Amend request {id}"),
+            format!("/requests/{}/amend", encode(id)),
+            "Save changes",
+        ),
+    };
+    let back = match amend {
+        None => "/requests".to_owned(),
+        Some(id) => format!("/requests/{}", encode(id)),
+    };
     let body = html! {
-        a href="/requests" class="govuk-back-link" { "Requests" }
+        a href=(back) class="govuk-back-link" { "Back" }
         div class="govuk-grid-row" {
             div class="govuk-grid-column-two-thirds" {
-                h1 class="govuk-heading-l" { "Raise a request" }
-                form method="post" action="/requests" novalidate {
+                h1 class="govuk-heading-l" { (title) }
+                form method="post" action=(action) novalidate {
                     input type="hidden" name="csrf" value=(user.csrf);
-                    (layout::text_input("request", "Request reference", Some("The LA's own reference, for example req-2026-041: letters, digits, - or _"), &form.request, "govuk-input--width-20", errors))
-                    (layout::text_input("urn", "School URN", Some("The school's 6-digit unique reference number"), &form.urn, "govuk-input--width-10", errors))
+                    @if amend.is_none() {
+                        (layout::text_input("request", "Request reference", Some("The LA's own reference, for example req-2026-041: letters, digits, - or _"), &form.request, "govuk-input--width-20", errors))
+                        (layout::text_input("urn", "School URN", Some("The school's 6-digit unique reference number"), &form.urn, "govuk-input--width-10", errors))
+                    } @else {
+                        (layout::summary_list(&[("School URN", html! { (form.urn) })]))
+                    }
                     (layout::select("need", "Area of need", &needs, &form.need, errors))
                     (layout::checkboxes("designations", "Designations that may take it", &titles, &form.designations, errors))
                     (layout::radios("tier", "Tier", &tiers, &form.tier, errors))
@@ -831,12 +933,12 @@ fn raise_form(
                     }
                     (layout::select("funding", "Funding", &fundings, &form.funding, errors))
                     (layout::text_input("purchase_order", "Purchase order (optional)", None, &form.purchase_order, "govuk-input--width-20", errors))
-                    button type="submit" class="govuk-button" data-module="govuk-button" { "Raise request" }
+                    button type="submit" class="govuk-button" data-module="govuk-button" { (button) }
                 }
             }
         }
     };
-    render(status, page("Raise a request", state.options.la, Some(user), errors, body))
+    render(status, page(&title, state.options.la, Some(user), errors, body))
 }
 
 pub async fn raise(
@@ -847,23 +949,62 @@ pub async fn raise(
     if let Err(r) = user.may_post(field(&fields, "csrf"), Action::Broker) {
         return *r;
     }
-    let form = RaiseForm {
-        request: field(&fields, "request").trim().to_owned(),
-        urn: field(&fields, "urn").trim().to_owned(),
-        need: field(&fields, "need").to_owned(),
-        designations: all(&fields, "designations"),
-        tier: field(&fields, "tier").to_owned(),
-        funding: field(&fields, "funding").to_owned(),
-        purchase_order: field(&fields, "purchase_order").trim().to_owned(),
-        days: planning(&state)
+    let form = typed_request(&state, &fields);
+    let (urn, tier, funding, days, errors) = checked(&form);
+    let (Some(urn), Some(tier), true) = (urn, tier, errors.is_empty()) else {
+        return raise_form(&state, &user, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    let command = Command::RaiseRequest(RaiseRequest {
+        request: RequestId(form.request.clone()),
+        urn,
+        need: NeedArea(form.need.clone()),
+        designations: form.designations.iter().cloned().map(Designation).collect(),
+        tier,
+        days,
+        funding: funding.unwrap_or(FundingSource::LaCore),
+        purchase_order: Some(form.purchase_order.clone()).filter(|p| !p.is_empty()),
+    });
+    match handle(&state, &user, command).await {
+        Ok(Ok(())) => Redirect::to(&format!("/requests/{}", encode(&form.request))).into_response(),
+        Ok(Err(r)) => {
+            let errors =
+                [FieldError { id: form_field(&r.field, &form), message: rejection_message(&r) }];
+            raise_form(&state, &user, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => server_error(&state, &user, &e),
+    }
+}
+
+/// The request form's values as sent.
+fn typed_request(state: &AppState, fields: &Fields) -> RaiseForm {
+    RaiseForm {
+        request: field(fields, "request").trim().to_owned(),
+        urn: field(fields, "urn").trim().to_owned(),
+        need: field(fields, "need").to_owned(),
+        designations: all(fields, "designations"),
+        tier: field(fields, "tier").to_owned(),
+        funding: field(fields, "funding").to_owned(),
+        purchase_order: field(fields, "purchase_order").trim().to_owned(),
+        days: planning(state)
             .into_iter()
             .map(|p| {
-                let v = field(&fields, &format!("days-{p}")).trim().to_owned();
+                let v = field(fields, &format!("days-{p}")).trim().to_owned();
                 (p, v)
             })
             .collect(),
-    };
-    // What the form itself can tell; the rest is the engine's to refuse.
+    }
+}
+
+type Checked = (
+    Option<Urn>,
+    Option<TierChoice>,
+    Option<FundingSource>,
+    BTreeMap<Period, u32>,
+    Vec<FieldError>,
+);
+
+/// What the request form itself can tell; the rest is the engine's to refuse.
+fn checked(form: &RaiseForm) -> Checked {
     let mut errors = Vec::new();
     let urn = form.urn.parse::<u32>().ok().map(Urn);
     if urn.is_none() {
@@ -906,28 +1047,7 @@ pub async fn raise(
             message: "Enter the days of support in at least one half-term".into(),
         });
     }
-    let (Some(urn), Some(tier), true) = (urn, tier, errors.is_empty()) else {
-        return raise_form(&state, &user, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY);
-    };
-    let command = Command::RaiseRequest(RaiseRequest {
-        request: RequestId(form.request.clone()),
-        urn,
-        need: NeedArea(form.need.clone()),
-        designations: form.designations.iter().cloned().map(Designation).collect(),
-        tier,
-        days,
-        funding: funding.unwrap_or(FundingSource::LaCore),
-        purchase_order: Some(form.purchase_order.clone()).filter(|p| !p.is_empty()),
-    });
-    match handle(&state, &user, command).await {
-        Ok(Ok(())) => Redirect::to(&format!("/requests/{}", encode(&form.request))).into_response(),
-        Ok(Err(r)) => {
-            let errors =
-                [FieldError { id: form_field(&r.field, &form), message: rejection_message(&r) }];
-            raise_form(&state, &user, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY)
-        }
-        Err(e) => server_error(&state, &user, &e),
-    }
+    (urn, tier, funding, days, errors)
 }
 
 /// The form field a rejection's `field` names (`days.2026-SP1` is the
@@ -954,7 +1074,7 @@ fn form_field(field: &str, form: &RaiseForm) -> String {
     }
 }
 
-fn server_error(state: &AppState, user: &CurrentUser, error: &str) -> Response {
+pub(super) fn server_error(state: &AppState, user: &CurrentUser, error: &str) -> Response {
     tracing::error!(error, "a page failed");
     let body = html! {
         h1 class="govuk-heading-l" { "Sorry, there is a problem with the service" }
@@ -1009,4 +1129,184 @@ pub async fn accessibility(State(state): State<AppState>) -> Response {
         p class="govuk-body" { "This statement was prepared on 3 December 2026." }
     };
     render(StatusCode::OK, page("Accessibility statement", state.options.la, None, &[], body))
+}
+
+// --- amending, withdrawing and closing a request ------------------------------------
+
+pub async fn amend_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = user.require(Action::Broker) {
+        return *r;
+    }
+    let rid = RequestId(id.clone());
+    let request = match state.engine.read(|s| s.requests.get(&rid).cloned()).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return not_found(State(state.clone())).await,
+        Err(e) => return server_error(&state, &user, &e.to_string()),
+    };
+    let tier = match request.tier {
+        TierChoice::Tier1 => "1",
+        TierChoice::Tier2 => "2",
+        TierChoice::Tier3 => "3",
+        TierChoice::Tier4 => "4",
+        TierChoice::Follow => "follow",
+    };
+    let form = RaiseForm {
+        request: id.clone(),
+        urn: request.urn.to_string(),
+        need: request.need.0.clone(),
+        designations: request.designations.iter().map(|d| d.0.clone()).collect(),
+        tier: tier.to_owned(),
+        funding: request.funding.as_str().to_owned(),
+        purchase_order: request.purchase_order.clone().unwrap_or_default(),
+        days: planning(&state)
+            .into_iter()
+            .map(|p| {
+                let d = request.days.get(&Period(p.clone())).map(|d| d.to_string());
+                (p, d.unwrap_or_default())
+            })
+            .collect(),
+    };
+    request_form(&state, &user, &form, Some(&id), &[], StatusCode::OK)
+}
+
+/// Sends the fields that changed as one `AmendRequest`.
+pub async fn amend(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Err(r) = user.may_post(field(&fields, "csrf"), Action::Broker) {
+        return *r;
+    }
+    let rid = RequestId(id.clone());
+    let request = match state.engine.read(|s| s.requests.get(&rid).cloned()).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return not_found(State(state.clone())).await,
+        Err(e) => return server_error(&state, &user, &e.to_string()),
+    };
+    let mut form = typed_request(&state, &fields);
+    (form.request, form.urn) = (id.clone(), request.urn.to_string());
+    let (_, tier, funding, typed_days, errors) = checked(&form);
+    let Some(tier) = tier.filter(|_| errors.is_empty()) else {
+        return request_form(
+            &state,
+            &user,
+            &form,
+            Some(&id),
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    };
+    // Days of half-terms the form does not show (ended) stay as they were.
+    let shown: Vec<Period> = form.days.iter().map(|(p, _)| Period(p.clone())).collect();
+    let mut days: BTreeMap<Period, u32> = request
+        .days
+        .iter()
+        .filter(|(p, _)| !shown.contains(p))
+        .map(|(p, d)| (p.clone(), *d))
+        .collect();
+    days.extend(typed_days);
+    let designations: Vec<Designation> =
+        form.designations.iter().cloned().map(Designation).collect();
+    let purchase_order = Some(form.purchase_order.clone()).filter(|p| !p.is_empty());
+    let command = Command::AmendRequest(AmendRequest {
+        request: rid,
+        need: Some(NeedArea(form.need.clone())).filter(|n| *n != request.need),
+        designations: Some(designations).filter(|d| *d != request.designations),
+        tier: Some(tier).filter(|t| *t != request.tier),
+        days: Some(days).filter(|d| *d != request.days),
+        funding: funding.filter(|f| *f != request.funding),
+        purchase_order: purchase_order.filter(|p| Some(p) != request.purchase_order.as_ref()),
+    });
+    match handle(&state, &user, command).await {
+        Ok(Ok(())) => Redirect::to(&format!("/requests/{}", encode(&id))).into_response(),
+        Ok(Err(r)) => {
+            let mut field = form_field(&r.field, &form);
+            if field == "request" || field == "urn" {
+                field = "need".into();
+            }
+            let errors = [FieldError { id: field, message: rejection_message(&r) }];
+            request_form(&state, &user, &form, Some(&id), &errors, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => server_error(&state, &user, &e),
+    }
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Err(r) = user.may_post(field(&fields, "csrf"), Action::Broker) {
+        return *r;
+    }
+    let typed = RequestTyped {
+        withdraw_reason: field(&fields, "withdraw-reason").trim().to_owned(),
+        ..Default::default()
+    };
+    if typed.withdraw_reason.is_empty() {
+        let errors = [FieldError {
+            id: "withdraw-reason".into(),
+            message: "Enter why the request is withdrawn".into(),
+        }];
+        return request_response(&state, &user, &id, &typed, &errors).await;
+    }
+    let command = Command::WithdrawRequest(WithdrawRequest {
+        request: RequestId(id.clone()),
+        reason: typed.withdraw_reason.clone(),
+    });
+    request_act(&state, &user, &id, command, &typed, "withdraw-reason").await
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Err(r) = user.may_post(field(&fields, "csrf"), Action::Broker) {
+        return *r;
+    }
+    let typed = RequestTyped {
+        impact: field(&fields, "close-impact").to_owned(),
+        close_note: field(&fields, "close-note").trim().to_owned(),
+        ..Default::default()
+    };
+    let Some(impact) = ImpactRating::ALL.into_iter().find(|r| r.as_str() == typed.impact) else {
+        let errors = [FieldError {
+            id: "close-impact".into(),
+            message: "Choose the school's rating of the impact".into(),
+        }];
+        return request_response(&state, &user, &id, &typed, &errors).await;
+    };
+    let command = Command::CloseRequest(CloseRequest {
+        request: RequestId(id.clone()),
+        impact,
+        note: Some(typed.close_note.clone()).filter(|n| !n.is_empty()),
+    });
+    request_act(&state, &user, &id, command, &typed, "close-impact").await
+}
+
+async fn request_act(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    command: Command,
+    typed: &RequestTyped,
+    field: &str,
+) -> Response {
+    match handle(state, user, command).await {
+        Ok(Ok(())) => Redirect::to(&format!("/requests/{}", encode(id))).into_response(),
+        Ok(Err(r)) => {
+            let errors = [FieldError { id: field.to_owned(), message: rejection_message(&r) }];
+            request_response(state, user, id, typed, &errors).await
+        }
+        Err(e) => server_error(state, user, &e),
+    }
 }
