@@ -713,3 +713,52 @@ fn run_after(data: &std::path::Path, config: &std::path::Path) -> String {
     }
     panic!("the folder stayed locked after the page stopped");
 }
+
+/// While the page holds the folder, the command line's views, commands and
+/// export go to it over its socket instead of failing on the lock.
+#[test]
+fn the_command_line_beside_the_page_goes_to_it() {
+    let mut desk = Desk::start(20, 8, 10);
+    let listed = desk.bridges(&["request", "list"]);
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let list = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let id = list
+        .lines()
+        .find_map(|l| l.split_whitespace().next().filter(|w| w.starts_with("2026-")))
+        .unwrap_or_else(|| panic!("a request in the list:\n{list}"))
+        .to_owned();
+    let withdrawn = desk.bridges(&[
+        "--as",
+        "broker-1",
+        "request",
+        "withdraw",
+        &id,
+        "--reason",
+        "the school found support",
+    ]);
+    let out = String::from_utf8_lossy(&withdrawn.stdout);
+    assert!(withdrawn.status.success(), "{out}{}", String::from_utf8_lossy(&withdrawn.stderr));
+    // A rejection comes back as at home: exit 2, the field named.
+    let again = desk.bridges(&["request", "withdraw", &id, "--reason", "twice"]);
+    assert_eq!(again.status.code(), Some(2), "{}", String::from_utf8_lossy(&again.stderr));
+    let shown = desk.bridges(&["request", "show", &id]);
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(text.contains("RequestWithdrawn") || text.contains("withdrawn"), "{text}");
+    let backup = desk.dir.path().join("backup.ndjson");
+    let exported = desk.bridges(&["log", "export", "--out", backup.to_str().expect("utf-8")]);
+    let err = String::from_utf8_lossy(&exported.stderr);
+    assert!(exported.status.success(), "{err}");
+    assert!(err.contains("online from the engine of bridges web"), "{err}");
+    let lines = std::fs::read_to_string(&backup).expect("the export").lines().count();
+    assert!(lines > 10, "the export holds the log: {lines} lines");
+    // The page shows what the command line did.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let mut http = Http::new(&desk.url);
+        assert_eq!(http.sign_in(&desk.viewer).await.status, 303);
+        let page = http.get(&format!("/requests/{id}")).await;
+        assert!(page.body.contains("RequestWithdrawn"), "the page shows the withdrawal");
+    });
+    assert!(desk.web.terminate(Duration::from_secs(30)), "{}", desk.web.log());
+    assert!(!desk.data.with_file_name("data-web.sock").exists(), "the socket is removed");
+}

@@ -217,7 +217,7 @@ async fn export(
             let Some(remote) = super::remote::Remote::find(settings, data).await? else {
                 return Err(e.into());
             };
-            let (reply, bytes) = remote.export(through).await?;
+            let (events, last_hash, bytes) = remote.export(through).await?;
             match &out {
                 Some(path) => write_whole(path, |w| w.write_all(&bytes).map_err(io_error))?,
                 None => {
@@ -226,7 +226,7 @@ async fn export(
                     stdout.flush()?;
                 }
             }
-            (reply.events, reply.last_hash, Some(remote.describe()))
+            (events, last_hash, Some(remote.describe()))
         }
         Err(e) => return Err(e.into()),
     };

@@ -14,6 +14,7 @@
 
 mod assignment;
 mod import;
+pub mod local;
 mod log;
 mod matching;
 pub(crate) mod parse;

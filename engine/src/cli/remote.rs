@@ -15,7 +15,9 @@
 //!   writes and deletes; the CLI copies the key store beside it itself
 //!   (keys never travel over NATS).
 //!
-//! The CLI connects with the configuration's `[nats]` credentials.
+//! The CLI connects with the configuration's `[nats]` credentials. Beside
+//! `bridges web` (no marker, but its socket) the same three go over the
+//! page's Unix socket instead (`local`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -95,12 +97,17 @@ pub fn is_locked(error: &anyhow::Error) -> bool {
     error.chain().any(|c| matches!(c.downcast_ref::<LogError>(), Some(LogError::Locked { .. })))
 }
 
-/// A connection to the engine serving a data folder.
+/// A connection to the engine serving a data folder: `bridges serve`
+/// over NATS, or `bridges web` on its socket (`local`).
 pub struct Remote {
-    client: async_nats::Client,
-    serving: Serving,
+    link: Link,
     /// How long a command line run by the engine may take.
     cli_timeout: Duration,
+}
+
+enum Link {
+    Nats { client: async_nats::Client, serving: Serving },
+    Local { socket: PathBuf },
 }
 
 impl Remote {
@@ -108,7 +115,13 @@ impl Remote {
     /// names one; `None` when there is no marker (another process holds
     /// the lock). Connecting fails with a line naming the service.
     pub async fn find(config: &Config, data: &Path) -> anyhow::Result<Option<Remote>> {
-        let Some(serving) = Serving::read(data) else { return Ok(None) };
+        let limit = config.solver.time_limit_seconds;
+        let cli_timeout = Duration::from_secs_f64(limit.max(0.0)) + CLI_MARGIN;
+        let Some(serving) = Serving::read(data) else {
+            return Ok(super::local::find(data)
+                .await
+                .map(|socket| Remote { link: Link::Local { socket }, cli_timeout }));
+        };
         let (options, _identity) =
             config.nats.apply(async_nats::ConnectOptions::new()).await.map_err(|e| {
                 CliError::bad_input(format!("configuration nats.{}: {}", e.field, e.reason))
@@ -126,14 +139,24 @@ impl Remote {
             .connect(bridges_worker::nats::server_list(&serving.nats_url))
             .await
             .map_err(|e| CliError::environment(format!("reaching {who}: {e}")))?;
-        let limit = config.solver.time_limit_seconds;
-        let cli_timeout = Duration::from_secs_f64(limit.max(0.0)) + CLI_MARGIN;
-        Ok(Some(Remote { client, serving, cli_timeout }))
+        Ok(Some(Remote { link: Link::Nats { client, serving }, cli_timeout }))
     }
 
     /// `the engine of LA 312 (bridges serve, pid 4711)`.
     pub fn describe(&self) -> String {
-        format!("the engine of LA {} (bridges serve, pid {})", self.serving.la, self.serving.pid)
+        match &self.link {
+            Link::Nats { serving, .. } => {
+                format!("the engine of LA {} (bridges serve, pid {})", serving.la, serving.pid)
+            }
+            Link::Local { socket } => format!("the engine of bridges web ({})", socket.display()),
+        }
+    }
+
+    fn nats(&self) -> Option<(&async_nats::Client, &Serving)> {
+        match &self.link {
+            Link::Nats { client, serving } => Some((client, serving)),
+            Link::Local { .. } => None,
+        }
     }
 
     async fn request(
@@ -142,11 +165,14 @@ impl Remote {
         body: Vec<u8>,
         timeout: Duration,
     ) -> anyhow::Result<Vec<u8>> {
+        let Some((client, serving)) = self.nats() else {
+            return Err(CliError::environment("not a NATS link").into());
+        };
         let request = async_nats::Request::new().payload(body.into()).timeout(Some(timeout));
-        let reply = self.client.send_request(subject.clone(), request).await.map_err(|e| {
+        let reply = client.send_request(subject.clone(), request).await.map_err(|e| {
             CliError::environment(format!(
                 "{subject}: the engine (bridges serve, pid {}) did not answer: {e}",
-                self.serving.pid
+                serving.pid
             ))
         })?;
         // A service error (the engine failed to handle it) comes as headers.
@@ -162,7 +188,13 @@ impl Remote {
 
     /// Handles `envelope` through `<la>.cmd`.
     pub async fn command(&self, envelope: &CommandEnvelope) -> anyhow::Result<CommandResult> {
-        let subject = format!("{}.cmd", self.serving.base());
+        let serving = match &self.link {
+            Link::Nats { serving, .. } => serving,
+            Link::Local { socket } => {
+                return super::local::command(socket, envelope, COMMAND_TIMEOUT).await;
+            }
+        };
+        let subject = format!("{}.cmd", serving.base());
         let reply = self.request(subject.clone(), serde_json::to_vec(envelope)?, COMMAND_TIMEOUT);
         let reply = reply.await?;
         serde_json::from_slice(&reply)
@@ -182,11 +214,17 @@ impl Remote {
             .collect::<Result<Vec<String>, CliError>>()?;
         let request =
             CliRequest { args, actor: session.actor(), at: session.at(), id: session.command_id() };
-        let subject = format!("{}.cli", self.serving.base());
-        let reply =
-            self.request(subject.clone(), serde_json::to_vec(&request)?, self.cli_timeout).await?;
-        let reply: CliReply = serde_json::from_slice(&reply)
-            .with_context(|| format!("{subject}: the reply is not a command line's output"))?;
+        let reply: CliReply = match &self.link {
+            Link::Local { socket } => super::local::cli(socket, &request, self.cli_timeout).await?,
+            Link::Nats { serving, .. } => {
+                let subject = format!("{}.cli", serving.base());
+                let body = serde_json::to_vec(&request)?;
+                let reply = self.request(subject.clone(), body, self.cli_timeout).await?;
+                serde_json::from_slice(&reply).with_context(|| {
+                    format!("{subject}: the reply is not a command line's output")
+                })?
+            }
+        };
         session.print(&reply.stdout);
         eprint!("{}", reply.stderr);
         Ok(ExitCode::from(reply.exit_code))
@@ -194,8 +232,29 @@ impl Remote {
 
     /// An online export: the engine cuts it, the CLI reads it from the
     /// documents bucket, checks it and deletes the object.
-    pub async fn export(&self, through: Option<u64>) -> anyhow::Result<(ExportReply, Vec<u8>)> {
-        let subject = format!("{}.query.export", self.serving.base());
+    pub async fn export(&self, through: Option<u64>) -> anyhow::Result<(u64, String, Vec<u8>)> {
+        let (client, serving) = match &self.link {
+            Link::Nats { client, serving } => (client, serving),
+            Link::Local { socket } => {
+                let request = super::local::LocalRequest::Export { through };
+                let (head, bytes) = super::local::ask(socket, &request, EXPORT_TIMEOUT).await?;
+                let head: super::local::ExportHead = super::local::parse(&head, "an export")?;
+                if let Some(why) = head.refused {
+                    let why = why.replacen("through", "--through", 1);
+                    return Err(CliError::bad_input(format!("invalid argument: {why}")).into());
+                }
+                if bytes.len() as u64 != head.bytes {
+                    return Err(CliError::environment(format!(
+                        "the export came short: {} of {} bytes",
+                        bytes.len(),
+                        head.bytes
+                    ))
+                    .into());
+                }
+                return Ok((head.events, head.last_hash, bytes));
+            }
+        };
+        let subject = format!("{}.query.export", serving.base());
         let body = serde_json::to_vec(&ExportRequest { through })?;
         let reply = self.request(subject.clone(), body, EXPORT_TIMEOUT).await?;
         let reply: ExportReply = match serde_json::from_slice(&reply) {
@@ -212,14 +271,14 @@ impl Remote {
                 .into());
             }
         };
-        let js = jetstream::new(self.client.clone());
+        let js = jetstream::new(client.clone());
         let bytes = bridges_worker::nats::read_object(&js, &reply.export)
             .await
             .map_err(|e| CliError::environment(format!("reading the export: {e}")))?;
         if let Ok(store) = js.get_object_store(&reply.export.bucket).await {
             let _ = store.delete(&reply.export.name).await;
         }
-        Ok((reply, bytes))
+        Ok((reply.events, reply.last_hash, bytes))
     }
 }
 
@@ -259,7 +318,7 @@ pub async fn answer_cli(engine: Arc<Engine>, config: &Config, body: &[u8]) -> Cl
         Err(_) => {
             return refused(format!(
                 "bridges: `bridges {}` is not run by the serving engine: stop `bridges serve` \
-                 to run it on the data folder\n",
+                 or `bridges web` to run it on the data folder\n",
                 name.unwrap_or_default()
             ));
         }

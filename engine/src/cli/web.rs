@@ -1,5 +1,6 @@
 //! `bridges web`: the broker's desk (`crate::web`) on the data folder until
-//! SIGTERM, and `bridges user add|disable|enable|reset|list`: the accounts
+//! SIGTERM (with the mailer when `[mail]` is set, and the command line's
+//! socket, `local`), and `bridges user add|disable|enable|reset|list`: the accounts
 //! it signs in (`<data>-users.json`, beside the folder; no log needed).
 
 use std::io::BufRead as _;
@@ -65,9 +66,21 @@ pub async fn run(
         let ledger = super::beside(data, "mail.json");
         tokio::spawn(web::links::mailer(state.clone(), settings, ledger, stopped.clone()))
     });
+    // The command line's way in while the page holds the folder.
+    let local = tokio::spawn(super::local::serve(
+        engine.clone(),
+        config.clone(),
+        data.to_owned(),
+        stopped.clone(),
+    ));
     let served = web::serve(state, stopped).await;
     if let Some(mailer) = mailer {
         let _ = mailer.await;
+    }
+    match local.await {
+        Ok(Err(e)) => tracing::warn!(error = %e, "the command line's socket failed"),
+        Err(e) => tracing::warn!(error = %e, "the command line's socket task failed"),
+        Ok(Ok(())) => {}
     }
     // The connections' tasks drop their share of the state just after
     // the server has seen them close.
