@@ -711,3 +711,23 @@ fn subject_erased(state: &State, subject: &str) -> bool {
 fn type_name_of(name: &str) -> &'static str {
     DomainEvent::CURRENT.iter().map(|(n, _)| *n).find(|n| *n == name).unwrap_or("Event")
 }
+
+/// The engine once every other holder has let go of it (a web
+/// connection's task drops its share just after the server sees the
+/// connection close), waiting up to `within`; the share back otherwise.
+pub async fn unshare(
+    mut shared: std::sync::Arc<Engine>,
+    within: std::time::Duration,
+) -> Result<Engine, std::sync::Arc<Engine>> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        match std::sync::Arc::try_unwrap(shared) {
+            Ok(engine) => return Ok(engine),
+            Err(still) if std::time::Instant::now() < deadline => {
+                shared = still;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(still) => return Err(still),
+        }
+    }
+}

@@ -202,3 +202,73 @@ fn a_folder_locked_without_a_service_is_still_refused() {
     assert!(stderr.contains("another bridges process is using the data folder"), "{stderr}");
     holder.kill();
 }
+
+/// `bridges serve --web`: the broker's desk on the serving engine. A
+/// request raised on the page is the engine's (the CLI, through NATS, shows
+/// it, and it is on the events stream), and the page stops with the service.
+#[test]
+fn the_serving_engine_also_serves_the_page() {
+    let lab = Lab::new("", 20, 8, 12);
+    let (data, config) = (lab.data.clone(), lab.config.clone());
+    let secret = bridges_tests::web::add_user(&data, "broker-1", "broker", "a long pass phrase");
+    let port = bridges_tests::nats::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut engine =
+        lab.engine("engine", &["--web", &listen, "--now", "2026-12-03T10:00:00Z"]);
+    engine.wait_for_log("engine serving", Duration::from_secs(30));
+    engine.wait_for_log("web serving", Duration::from_secs(30));
+    let login = bridges_tests::web::Login {
+        user: "broker-1".into(),
+        password: "a long pass phrase".into(),
+        secret,
+    };
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let id = rt.block_on(async {
+        let mut http = bridges_tests::web::Http::new(&format!("http://{listen}"));
+        assert_eq!(http.sign_in(&login).await.status, 303, "signed in");
+        let form = http.get("/requests/new").await;
+        assert_eq!(form.status, 200);
+        let token = bridges_tests::web::csrf(&form.body);
+        // Any open request's school and need fit: raise one more like it.
+        let list = outcome(&bridges(&data, &config, &["request", "list"])).1;
+        let row = list
+            .lines()
+            .find(|l| l.starts_with("2026-"))
+            .unwrap_or_else(|| panic!("a request:\n{list}"))
+            .to_owned();
+        // The list's columns: request 20, URN 7, school 28, need 12.
+        let (urn, need) = (row[21..28].trim(), row[58..70].trim());
+        let period = form
+            .body
+            .split("name=\"days-")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("a half-term field")
+            .to_owned();
+        let days = format!("days-{period}");
+        let fields = [
+            ("csrf", token.as_str()),
+            ("request", "web-serve-1"),
+            ("urn", urn),
+            ("need", need),
+            ("designations", "SLE"),
+            ("designations", "LLE"),
+            ("tier", "follow"),
+            (days.as_str(), "1"),
+            ("funding", "la_core"),
+        ];
+        let raised = http.post("/requests", &fields).await;
+        assert_eq!(raised.status, 303, "raised on the page: {}", raised.body);
+        "web-serve-1".to_owned()
+    });
+    let (code, stdout, stderr) = outcome(&bridges(&data, &config, &["request", "show", &id]));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("raised by broker-1") || stdout.contains("broker-1"), "{stdout}");
+    assert!(engine.terminate(Duration::from_secs(30)), "{}", engine.log());
+    let raised = lab
+        .log_events()
+        .into_iter()
+        .filter(|e| e.stream == format!("request-{id}"))
+        .count();
+    assert_eq!(raised, 1, "the page's request is in the log once");
+}

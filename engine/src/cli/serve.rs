@@ -40,6 +40,13 @@ pub struct ServeArgs {
     /// Seconds a run's solve may take (default: solver.time_limit_seconds).
     #[arg(long)]
     pub time_limit: Option<f64>,
+    /// Also serve the broker's desk (`bridges web`) on this address, on
+    /// the same engine.
+    #[arg(long)]
+    pub web: Option<std::net::SocketAddr>,
+    /// With --web: mark cookies Secure (the page is reached over HTTPS).
+    #[arg(long, requires = "web")]
+    pub web_secure_cookies: bool,
     /// Log as JSON lines (default: text).
     #[arg(long)]
     pub log_json: bool,
@@ -110,6 +117,22 @@ pub async fn run(
         }),
         credentials: config.nats.clone(),
         config: std::sync::Arc::new(config.clone()),
+        web: args.web.map(|listen| crate::web::WebStart {
+            data: data.to_owned(),
+            options: crate::web::WebOptions {
+                listen,
+                secure_cookies: args.web_secure_cookies,
+                la: config.la_code,
+                clock: args.now.map_or_else(nats::schedule::Clock::system, |now| {
+                    nats::schedule::Clock::starting_at(now)
+                }),
+                solve: SolveOptions {
+                    time_limit: Some(args.time_limit.unwrap_or(config.solver.time_limit_seconds)),
+                    mip_gap: Some(config.solver.mip_gap).filter(|g| *g > 0.0),
+                },
+            },
+            mail: config.mail.clone().map(|m| (m, super::beside(data, "mail.json"))),
+        }),
     };
     let engine = super::session::open_engine(config, data, log).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -17,7 +17,7 @@ use super::CliError;
 use crate::config::Config;
 use crate::log::EventLog;
 use crate::nats::schedule::Clock;
-use crate::web::{self, AppState, WebOptions, accounts::AccountError, accounts::AccountStore};
+use crate::web::{self, WebOptions, accounts::AccountError, accounts::AccountStore};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example: bridges web --listen 127.0.0.1:8080
@@ -56,15 +56,15 @@ pub async fn run(
             mip_gap: Some(config.solver.mip_gap).filter(|g| *g > 0.0),
         },
     };
-    let state = AppState::new(engine.clone(), AccountStore::beside(data), options);
+    let start = web::WebStart {
+        data: data.to_owned(),
+        options,
+        mail: config.mail.clone().map(|m| (m, super::beside(data, "mail.json"))),
+    };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         bridges_worker::cli::shutdown_signal().await;
         let _ = stop.send(true);
-    });
-    let mailer = config.mail.clone().map(|settings| {
-        let ledger = super::beside(data, "mail.json");
-        tokio::spawn(web::links::mailer(state.clone(), settings, ledger, stopped.clone()))
     });
     // The command line's way in while the page holds the folder.
     let local = tokio::spawn(super::local::serve(
@@ -73,31 +73,15 @@ pub async fn run(
         data.to_owned(),
         stopped.clone(),
     ));
-    let served = web::serve(state, stopped).await;
-    if let Some(mailer) = mailer {
-        let _ = mailer.await;
-    }
+    let served = start.run(engine.clone(), stopped).await;
     match local.await {
         Ok(Err(e)) => tracing::warn!(error = %e, "the command line's socket failed"),
         Err(e) => tracing::warn!(error = %e, "the command line's socket task failed"),
         Ok(Ok(())) => {}
     }
-    // The connections' tasks drop their share of the state just after
-    // the server has seen them close.
-    let mut shared = engine;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let engine = loop {
-        match Arc::try_unwrap(shared) {
-            Ok(engine) => break engine,
-            Err(still) if std::time::Instant::now() < deadline => {
-                shared = still;
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
-            Err(_) => {
-                return Err(CliError::environment("the engine is still shared at shutdown").into());
-            }
-        }
-    };
+    let engine = crate::handle::unshare(engine, std::time::Duration::from_secs(10))
+        .await
+        .map_err(|_| CliError::environment("the engine is still shared at shutdown"))?;
     engine.close().await.context("closing the engine")?;
     served.map_err(|e| CliError::environment(format!("serving on {}: {e}", args.listen)))?;
     Ok(ExitCode::SUCCESS)

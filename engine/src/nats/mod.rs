@@ -68,6 +68,8 @@ pub struct ServeOptions {
     /// The configuration the command lines it runs for the CLI read
     /// (`<la>.cli`).
     pub config: Arc<crate::config::Config>,
+    /// The broker's desk on the same engine (`bridges serve --web`).
+    pub web: Option<crate::web::WebStart>,
 }
 
 /// Why the service stopped with an error.
@@ -168,6 +170,8 @@ pub async fn serve(
         .await?;
     let engine = Arc::new(engine);
     let b = base(&options.prefix, options.la);
+    let web =
+        options.web.clone().map(|start| tokio::spawn(start.run(engine.clone(), shutdown.clone())));
 
     let events = tokio::spawn(relay::run(
         engine.log().clone(),
@@ -332,6 +336,13 @@ pub async fn serve(
         }
         return Err(ServeError::Connect(e));
     }
+    if let Some(web) = web {
+        match web.await {
+            Ok(Err(e)) => error!(error = %e, "the web page failed"),
+            Err(e) => error!(error = %e, "the web page's task failed"),
+            Ok(Ok(())) => {}
+        }
+    }
     client.flush().await.map_err(nats("flushing"))?;
     for r in relayed {
         match r {
@@ -340,7 +351,8 @@ pub async fn serve(
             Err(e) => error!(error = %e, "a relay task failed"),
         }
     }
-    let engine = Arc::try_unwrap(engine)
+    let engine = crate::handle::unshare(engine, Duration::from_secs(10))
+        .await
         .map_err(|_| ServeError::Nats("the engine is still shared at shutdown".into()))?;
     info!("engine stopped");
     Ok(engine)

@@ -41,7 +41,7 @@ fn message(e: &AccountError) -> String {
         AccountError::Invalid { field, reason, .. } => {
             let mut m = format!("The {} must be {reason}", field.replace('_', " "));
             if reason.starts_with("an account") || reason.starts_with("no such") {
-                m = format!("{reason}");
+                m = reason.clone();
                 if let Some(first) = m.get_mut(0..1) {
                     first.make_ascii_uppercase();
                 }

@@ -129,6 +129,37 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The page as a part of a process that holds the engine (`bridges web`,
+/// or `bridges serve --web`): the server, and the mailer when `[mail]` is
+/// set.
+#[derive(Debug, Clone)]
+pub struct WebStart {
+    /// The data folder: its accounts file sits beside it.
+    pub data: std::path::PathBuf,
+    pub options: WebOptions,
+    /// The mail settings and the ledger of what was sent.
+    pub mail: Option<(crate::config::MailSettings, std::path::PathBuf)>,
+}
+
+impl WebStart {
+    /// Serves until `shutdown` turns true, then waits for the mailer.
+    pub async fn run(
+        self,
+        engine: Arc<Engine>,
+        shutdown: watch::Receiver<bool>,
+    ) -> std::io::Result<()> {
+        let state = AppState::new(engine, AccountStore::beside(&self.data), self.options);
+        let mailer = self.mail.map(|(settings, ledger)| {
+            tokio::spawn(links::mailer(state.clone(), settings, ledger, shutdown.clone()))
+        });
+        let served = serve(state, shutdown).await;
+        if let Some(mailer) = mailer {
+            let _ = mailer.await;
+        }
+        served
+    }
+}
+
 /// Serves until `shutdown` turns true; in-flight requests finish first.
 pub async fn serve(state: AppState, mut shutdown: watch::Receiver<bool>) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(state.options.listen).await?;
