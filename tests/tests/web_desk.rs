@@ -436,6 +436,36 @@ fn journey(name: &str, javascript: bool, keyboard: bool) {
                 || j.text("main").await.contains("visit v1")
         );
         j.page("visit-recorded").await;
+        // The receiving school confirms it through a link the broker emails.
+        press(&j, "visit-v1", keyboard).await;
+        j.page("visit").await;
+        replace(&j, "school-email", "not an address", keyboard).await;
+        press(&j, "ask-confirm", keyboard).await;
+        assert!(j.text(".govuk-error-summary").await.contains("Enter an email address"));
+        j.page("ask-school-error").await;
+        replace(&j, "school-email", "head@school.example.org", keyboard).await;
+        press(&j, "ask-confirm", keyboard).await;
+        assert_eq!(j.text("h1").await, "Link sent");
+        j.page("link-sent").await;
+        let mail = desk.wait_for_mail(Duration::from_secs(60), |m| {
+            m.contains("Please confirm a visit") && m.contains(&format!("Reference: {accepted}"))
+        });
+        j.goto(&bridges_tests::web::link_in(&mail)).await;
+        assert_eq!(j.text("h1").await, "Confirm a visit to your school");
+        j.page("school-confirms").await;
+        press(&j, "confirm", keyboard).await;
+        assert_eq!(j.text("h1").await, "Thank you");
+        j.goto(&format!("/assignments/{accepted}")).await;
+        assert!(j.text("main").await.contains("Confirmed by the school"), "the visit is confirmed");
+        let request = j
+            .client
+            .find(Locator::Css("a.govuk-back-link"))
+            .await
+            .expect("the back link")
+            .attr("href")
+            .await
+            .expect("href")
+            .expect("an address");
         let declined = proposed.iter().find(|p| **p != accepted).expect("another").clone();
         j.goto(&format!("/assignments/{declined}")).await;
         choose(&j, "decline-reason", keyboard).await;
@@ -466,6 +496,24 @@ fn journey(name: &str, javascript: bool, keyboard: bool) {
         j.goto("/").await;
         assert_eq!(awaiting_total(&j).await, awaiting - 3, "three answered: the dashboard changed");
         j.page("dashboard-answered").await;
+        // At the end, the school rates the impact through a link, which closes the request.
+        j.goto(&request).await;
+        replace(&j, "school-email", "head@school.example.org", keyboard).await;
+        press(&j, "ask-impact", keyboard).await;
+        assert_eq!(j.text("h1").await, "Link sent");
+        let mail =
+            desk.wait_for_mail(Duration::from_secs(60), |m| m.contains("How much difference"));
+        j.goto(&bridges_tests::web::link_in(&mail)).await;
+        assert_eq!(j.text("h1").await, "How much difference did the support make?");
+        j.page("school-rates").await;
+        choose(&j, "impact", keyboard).await;
+        press(&j, "rate", keyboard).await;
+        assert_eq!(j.text("h1").await, "Thank you");
+        j.goto(&request).await;
+        assert!(!j.has("#ask-impact").await, "the request is closed");
+        assert!(j.text(".bridges-history").await.contains("RequestClosed"), "closed by the school");
+        j.page("request-closed").await;
+
         j.goto(&run_page).await;
         j.page("run-answered").await;
         j.goto("/practitioners").await;

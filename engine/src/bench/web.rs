@@ -123,6 +123,7 @@ pub async fn run_web_bench(
         la: rules.la_code,
         clock: crate::nats::schedule::Clock::starting_at(at),
         solve: bridges_worker::common::SolveOptions::default(),
+        mail: None,
     };
     let engine = Arc::new(engine);
     let state = AppState::new(engine.clone(), accounts, options);

@@ -130,8 +130,9 @@ pub async fn run(
                     time_limit: Some(args.time_limit.unwrap_or(config.solver.time_limit_seconds)),
                     mip_gap: Some(config.solver.mip_gap).filter(|g| *g > 0.0),
                 },
+                mail: config.mail.clone(),
             },
-            mail: config.mail.clone().map(|m| (m, super::beside(data, "mail.json"))),
+            mail_ledger: super::beside(data, "mail.json"),
         }),
     };
     let engine = super::session::open_engine(config, data, log).await?;

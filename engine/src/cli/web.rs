@@ -55,11 +55,12 @@ pub async fn run(
             time_limit: Some(config.solver.time_limit_seconds),
             mip_gap: Some(config.solver.mip_gap).filter(|g| *g > 0.0),
         },
+        mail: config.mail.clone(),
     };
     let start = web::WebStart {
         data: data.to_owned(),
         options,
-        mail: config.mail.clone().map(|m| (m, super::beside(data, "mail.json"))),
+        mail_ledger: super::beside(data, "mail.json"),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {

@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/assignments/{id}/visits/{visit}", get(visit_page))
         .route("/assignments/{id}/visits/{visit}/correct", post(correct_visit))
         .route("/assignments/{id}/visits/{visit}/void", post(void_visit))
+        .route("/assignments/{id}/visits/{visit}/ask", post(ask_school))
 }
 
 /// A decline reason as the page words it.
@@ -212,8 +213,8 @@ async fn assignment_response(
                             }
                             td class="govuk-table__cell" {
                                 @if broker && visit.status == VisitStatus::Recorded {
-                                    a class="govuk-link" href=(format!("{path}/visits/{}", encode(v.as_str()))) {
-                                        "Correct or void" span class="govuk-visually-hidden" { " visit " (v) }
+                                    a class="govuk-link" href=(format!("{path}/visits/{}", encode(v.as_str()))) id=(format!("visit-{v}")) {
+                                        "Correct, void or ask the school to confirm" span class="govuk-visually-hidden" { " visit " (v) }
                                     }
                                 }
                             }
@@ -415,6 +416,7 @@ struct VisitTyped {
     half_days: String,
     note: String,
     reason: String,
+    email: String,
 }
 
 pub async fn visit_page(
@@ -467,6 +469,13 @@ fn visit_response(
                     (layout::textarea("correct-note", "Note (optional)", &typed.note, errors))
                     button type="submit" class="govuk-button" data-module="govuk-button" { "Correct visit" }
                 }
+                h2 class="govuk-heading-m" { "Ask the school to confirm" }
+                p class="govuk-body" { "Email the receiving school a link to confirm the visit took place. The address is not kept." }
+                form method="post" action=(format!("{path}/ask")) novalidate {
+                    input type="hidden" name="csrf" value=(user.csrf);
+                    (layout::text_input("school-email", "The school's email address", Some("For example, head@school.example.org"), &typed.email, "govuk-!-width-two-thirds", errors))
+                    button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" id="ask-confirm" { "Send the link" }
+                }
                 h2 class="govuk-heading-m" { "Void the visit" }
                 p class="govuk-body" { "Void a visit recorded in error. It stays in the history." }
                 form method="post" action=(format!("{path}/void")) novalidate {
@@ -515,7 +524,7 @@ pub async fn correct_visit(
         on: field(&fields, "correct-on").trim().to_owned(),
         half_days: field(&fields, "correct-half_days").trim().to_owned(),
         note: field(&fields, "correct-note").trim().to_owned(),
-        reason: String::new(),
+        ..Default::default()
     };
     let (on, half_days) = match visit_values(&typed.on, &typed.half_days, "correct") {
         Ok(v) => v,
@@ -561,4 +570,44 @@ pub async fn void_visit(
         reason: typed.reason.clone(),
     });
     visit_act(&state, &user, (&id, &visit), command, &typed, |_| "void-reason".into()).await
+}
+
+/// Emails the receiving school a link to confirm the visit.
+pub async fn ask_school(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, visit)): Path<(String, String)>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Err(r) = user.may_post(field(&fields, "csrf"), Action::Broker) {
+        return *r;
+    }
+    let (id, visit) = (AssignmentId(id), VisitId(visit));
+    let typed = VisitTyped {
+        email: field(&fields, "school-email").trim().to_owned(),
+        ..Default::default()
+    };
+    let kind = super::links::LinkKind::ConfirmVisit;
+    match super::links::send_to_school(&state, &id, kind, Some(visit.clone()), &typed.email).await {
+        Ok(()) => {
+            sent(&state, &user, &format!("/assignments/{}", encode(id.as_str())), &typed.email)
+        }
+        Err(message) => {
+            let errors = [FieldError { id: "school-email".into(), message }];
+            visit_response(&state, &user, &id, &visit, &typed, &errors)
+        }
+    }
+}
+
+/// The page after a link was emailed.
+pub fn sent(state: &AppState, user: &CurrentUser, back: &str, to: &str) -> Response {
+    let body = html! {
+        div class="govuk-panel govuk-panel--confirmation" {
+            h1 class="govuk-panel__title" { "Link sent" }
+            div class="govuk-panel__body" { "To " (to) }
+        }
+        p class="govuk-body" { "It works once, for 14 days. What the school answers shows in the history." }
+        p class="govuk-body" { a class="govuk-link" href=(back) id="back" { "Back" } }
+    };
+    render(StatusCode::OK, page("Link sent", state.options.la, Some(user), &[], body))
 }

@@ -30,9 +30,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use bridges_schemas::PractitionerId;
 use bridges_schemas::commands::{
-    AcceptAssignment, Command, CommandEnvelope, DeclineAssignment, RecordFirstContact,
+    AcceptAssignment, CloseRequest, Command, CommandEnvelope, ConfirmVisit, DeclineAssignment,
+    RecordFirstContact,
 };
-use bridges_schemas::vocab::{AssignmentId, DeclineReason, Sealed, UserId};
+use bridges_schemas::vocab::{AssignmentId, DeclineReason, ImpactRating, Sealed, UserId, VisitId};
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
 use chrono_tz::Europe::London;
 use maud::html;
@@ -60,6 +61,8 @@ pub fn routes() -> Router<AppState> {
         .route("/links/{token}/accept", post(accept))
         .route("/links/{token}/decline", post(decline))
         .route("/links/{token}/contact", post(contact))
+        .route("/links/{token}/confirm", post(confirm))
+        .route("/links/{token}/rate", post(rate))
 }
 
 /// What a link lets its holder do.
@@ -70,6 +73,10 @@ pub enum LinkKind {
     Answer,
     /// Record first contact with the school.
     FirstContact,
+    /// The receiving school confirms a visit (`visit`).
+    ConfirmVisit,
+    /// The receiving school rates the impact, closing the request.
+    RateImpact,
 }
 
 /// A link's content, sealed into its token.
@@ -80,6 +87,9 @@ pub struct Link {
     pub assignment: AssignmentId,
     pub practitioner: PractitionerId,
     pub expires: DateTime<Utc>,
+    /// The visit a `ConfirmVisit` link is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visit: Option<VisitId>,
 }
 
 impl Link {
@@ -134,6 +144,11 @@ struct About {
     status: AssignmentStatus,
     first_contact: Option<NaiveDate>,
     name: String,
+    urn: bridges_schemas::Urn,
+    request: bridges_schemas::RequestId,
+    request_open: bool,
+    /// The visit a `ConfirmVisit` link is about: date, half days, confirmed.
+    visit: Option<(NaiveDate, u32, bool, bool)>,
 }
 
 /// Why a link does nothing now.
@@ -168,6 +183,13 @@ async fn check(state: &AppState, token: &str) -> Result<(Link, About), Dead> {
                 .practitioners
                 .get(&a.practitioner)
                 .map_or_else(String::new, |p| views::personal(p, keys).name().to_owned());
+            let visit = link.visit.as_ref().and_then(|v| a.visits.get(v)).map(|v| {
+                let recorded = v.status == crate::domain::state::VisitStatus::Recorded;
+                (v.on, v.half_days, v.confirmed, recorded)
+            });
+            if link.kind == LinkKind::ConfirmVisit && visit.is_none() {
+                return None;
+            }
             Some(About {
                 school,
                 need: r.need.0.replace('_', " "),
@@ -176,6 +198,10 @@ async fn check(state: &AppState, token: &str) -> Result<(Link, About), Dead> {
                 status: a.status,
                 first_contact: a.first_contact,
                 name,
+                urn: r.urn,
+                request: r.id.clone(),
+                request_open: r.status == crate::domain::state::RequestStatus::Open,
+                visit,
             })
         })
         .await
@@ -192,6 +218,15 @@ async fn check(state: &AppState, token: &str) -> Result<(Link, About), Dead> {
         )),
         LinkKind::FirstContact if about.first_contact.is_some() => {
             Err(Dead::Moot("First contact is recorded already.".to_owned()))
+        }
+        LinkKind::ConfirmVisit if about.visit.is_some_and(|v| v.2) => {
+            Err(Dead::Moot("The visit is confirmed already.".to_owned()))
+        }
+        LinkKind::ConfirmVisit if about.visit.is_some_and(|v| !v.3) => Err(Dead::Moot(
+            "The visit was voided or cancelled: there is nothing to confirm.".to_owned(),
+        )),
+        LinkKind::RateImpact if !about.request_open => {
+            Err(Dead::Moot("The request is closed already.".to_owned()))
         }
         _ => Ok((link, about)),
     }
@@ -251,6 +286,8 @@ fn link_form(
     let title = match link.kind {
         LinkKind::Answer => "Can you take this support?",
         LinkKind::FirstContact => "Record first contact with the school",
+        LinkKind::ConfirmVisit => "Confirm a visit to your school",
+        LinkKind::RateImpact => "How much difference did the support make?",
     };
     let today = london_date(state.options.clock.now()).to_string();
     let on = if typed.on.is_empty() { today } else { typed.on.clone() };
@@ -277,6 +314,24 @@ fn link_form(
                             button type="submit" class="govuk-button govuk-button--warning" data-module="govuk-button" id="decline" { "Decline" }
                         }
                     }
+                    LinkKind::ConfirmVisit => {
+                        @if let Some((on, half_days, _, _)) = about.visit {
+                            p class="govuk-body" {
+                                "The brokerage team has a visit recorded on " (on.format("%-d %B %Y")) " of "
+                                (half_days) " half " (if half_days == 1 { "day" } else { "days" }) ". Confirm it took place."
+                            }
+                        }
+                        form method="post" action=(format!("{path}/confirm")) novalidate {
+                            button type="submit" class="govuk-button" data-module="govuk-button" id="confirm" { "Confirm the visit" }
+                        }
+                    }
+                    LinkKind::RateImpact => {
+                        form method="post" action=(format!("{path}/rate")) novalidate {
+                            (layout::radios("impact", "The impact of the support on your school", &super::pages::impact_choices(), &typed.reason, errors))
+                            (layout::textarea("note", "What changed (optional)", &typed.note, errors))
+                            button type="submit" class="govuk-button" data-module="govuk-button" id="rate" { "Send the rating" }
+                        }
+                    }
                     LinkKind::FirstContact => {
                         form method="post" action=(format!("{path}/contact")) novalidate {
                             (layout::text_input("on", "Date you first spoke to the school", Some("For example, 2026-12-03 or 3/12/2026"), &on, "govuk-input--width-10", errors))
@@ -296,7 +351,7 @@ fn link_form(
 async fn act(
     state: &AppState,
     token: &str,
-    command: impl FnOnce(&Link) -> Result<Command, FieldError>,
+    command: impl FnOnce(&Link, &About) -> Result<Command, FieldError>,
     typed: Typed,
     done: &str,
 ) -> Response {
@@ -304,13 +359,17 @@ async fn act(
         Ok(v) => v,
         Err(dead) => return dead_page(state, dead),
     };
-    let command = match command(&link) {
+    let command = match command(&link, &about) {
         Ok(c) => c,
         Err(e) => return link_form(state, token, &link, &about, &typed, &[e]),
     };
+    let actor = match link.kind {
+        LinkKind::ConfirmVisit | LinkKind::RateImpact => format!("link-school-{}", about.urn),
+        LinkKind::Answer | LinkKind::FirstContact => format!("link-{}", link.practitioner),
+    };
     let envelope = CommandEnvelope {
         id: link.command_id(),
-        actor: UserId(format!("link-{}", link.practitioner)),
+        actor: UserId(actor),
         at: state.options.clock.now(),
         command,
     };
@@ -319,6 +378,8 @@ async fn act(
             let id = match link.kind {
                 LinkKind::Answer => "reason",
                 LinkKind::FirstContact => "on",
+                LinkKind::ConfirmVisit => "confirm",
+                LinkKind::RateImpact => "impact",
             };
             let errors = [FieldError { id: id.into(), message: rejection_message(&r) }];
             link_form(state, token, &link, &about, &typed, &errors)
@@ -349,7 +410,7 @@ async fn act(
 }
 
 pub async fn accept(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let command = |l: &Link| {
+    let command = |l: &Link, _: &About| {
         Ok(Command::AcceptAssignment(AcceptAssignment { assignment: l.assignment.clone() }))
     };
     act(&state, &token, command, Typed::default(), "You have accepted the support.").await
@@ -367,7 +428,7 @@ pub async fn decline(
     };
     let reason = DeclineReason::ALL.into_iter().find(|r| r.as_str() == typed.reason);
     let note = Some(typed.note.clone()).filter(|n| !n.is_empty());
-    let command = move |l: &Link| match reason {
+    let command = move |l: &Link, _: &About| match reason {
         Some(reason) => Ok(Command::DeclineAssignment(DeclineAssignment {
             assignment: l.assignment.clone(),
             reason,
@@ -389,7 +450,7 @@ pub async fn contact(
     let typed = Typed { on: field(&fields, "on").trim().to_owned(), ..Default::default() };
     let on = layout::parse_date(&typed.on);
     let text = typed.on.clone();
-    let command = move |l: &Link| match on {
+    let command = move |l: &Link, _: &About| match on {
         Some(on) => Ok(Command::RecordFirstContact(RecordFirstContact {
             assignment: l.assignment.clone(),
             on,
@@ -401,6 +462,142 @@ pub async fn contact(
         }),
     };
     act(&state, &token, command, typed, "First contact is recorded.").await
+}
+
+pub async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let command = |l: &Link, _: &About| match &l.visit {
+        Some(visit) => Ok(Command::ConfirmVisit(ConfirmVisit {
+            assignment: l.assignment.clone(),
+            visit: visit.clone(),
+        })),
+        None => {
+            Err(FieldError { id: "confirm".into(), message: "This link names no visit".into() })
+        }
+    };
+    act(&state, &token, command, Typed::default(), "The visit is confirmed.").await
+}
+
+pub async fn rate(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let typed = Typed {
+        reason: field(&fields, "impact").to_owned(),
+        note: field(&fields, "note").trim().to_owned(),
+        on: String::new(),
+    };
+    let impact = ImpactRating::ALL.into_iter().find(|r| r.as_str() == typed.reason);
+    let note = Some(typed.note.clone()).filter(|n| !n.is_empty());
+    // The request is the one of the assignment the link names.
+    let command = move |_: &Link, about: &About| match impact {
+        Some(impact) => {
+            Ok(Command::CloseRequest(CloseRequest { request: about.request.clone(), impact, note }))
+        }
+        _ => Err(FieldError {
+            id: "impact".into(),
+            message: "Choose how much difference it made".into(),
+        }),
+    };
+    act(&state, &token, command, typed, "Thank you for rating the support. The request is closed.")
+        .await
+}
+
+/// Sends the receiving school of assignment `a` a link of `kind` (about
+/// `visit`) at `to`, valid for 14 days; the address is not kept.
+pub async fn send_to_school(
+    state: &AppState,
+    assignment: &AssignmentId,
+    kind: LinkKind,
+    visit: Option<VisitId>,
+    to: &str,
+) -> Result<(), String> {
+    let Some(settings) = state.options.mail.clone() else {
+        return Err("Email is not set up for this service ([mail] in its configuration)".into());
+    };
+    let now = state.options.clock.now();
+    let found = state
+        .engine
+        .read(|s| {
+            let a = s.assignments.get(assignment)?;
+            let r = s.requests.get(&a.request)?;
+            let school =
+                s.schools.get(&r.urn).map_or_else(|| r.urn.to_string(), |sc| sc.name.clone());
+            Some((a.practitioner.clone(), r.id.clone(), school, a.visits.clone()))
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some((practitioner, request, school, visits)) = found else {
+        return Err("No such assignment".into());
+    };
+    let link = Link {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        kind,
+        assignment: assignment.clone(),
+        practitioner,
+        expires: now + chrono::Duration::days(CONTACT_DAYS),
+        visit: visit.clone(),
+    };
+    let token = seal(state, &link).ok_or("the link could not be sealed")?;
+    let (subject, intro) = match kind {
+        LinkKind::ConfirmVisit => {
+            let on = visit
+                .as_ref()
+                .and_then(|v| visits.get(v))
+                .map(|v| v.on.format("%-d %B %Y").to_string());
+            (
+                format!("Please confirm a visit to {school}"),
+                format!(
+                    "Dear colleague,\n\nThe brokerage team has recorded a support visit to {school}{} (request {request}).\nPlease confirm it took place:",
+                    on.map(|d| format!(" on {d}")).unwrap_or_default()
+                ),
+            )
+        }
+        _ => (
+            format!("How much difference did the support make at {school}?"),
+            format!(
+                "Dear colleague,\n\nThe support for {school} (request {request}) is coming to an end.\nPlease rate its impact; your answer closes the request:"
+            ),
+        ),
+    };
+    let text = format!(
+        "{intro}\n\n{}/links/{token}\n\nThe link works once, until {}.\n\nReference: {assignment}\nBridges, for LA {}\n",
+        settings.base_url,
+        views::time(link.expires),
+        state.options.la
+    );
+    send_mail(&settings, to, &subject, text).await
+}
+
+/// Hands one plain-text message to the relay.
+pub async fn send_mail(
+    settings: &MailSettings,
+    to: &str,
+    subject: &str,
+    text: String,
+) -> Result<(), String> {
+    use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
+    let from: lettre::message::Mailbox =
+        settings.from.parse().map_err(|e| format!("mail.from: {e}"))?;
+    let to: lettre::message::Mailbox = to.parse().map_err(|_| {
+        format!("Enter an email address, like head@school.example.org (not \"{to}\")")
+    })?;
+    let message = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(text)
+        .map_err(|e| e.to_string())?;
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.smtp_host)
+        .port(settings.smtp_port)
+        .timeout(Some(Duration::from_secs(30)))
+        .build();
+    transport
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("The mail relay did not take the message: {e}"))
 }
 
 // --- the mailer ---------------------------------------------------------------------
@@ -446,6 +643,7 @@ pub fn due(
             assignment: a.id.clone(),
             practitioner: a.practitioner.clone(),
             expires,
+            visit: None,
         };
         match a.status {
             AssignmentStatus::Proposed => {

@@ -55,6 +55,8 @@ pub struct WebOptions {
     /// What a matching run or a round's forming started here may take
     /// (`[solver]` of the config).
     pub solve: bridges_worker::common::SolveOptions,
+    /// Where email goes (`[mail]`); none: no email.
+    pub mail: Option<crate::config::MailSettings>,
 }
 
 /// What every handler shares.
@@ -112,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{id}/amend", get(pages::amend_page).post(pages::amend))
         .route("/requests/{id}/withdraw", post(pages::withdraw))
         .route("/requests/{id}/close", post(pages::close))
+        .route("/requests/{id}/ask-impact", post(pages::ask_impact))
         .merge(admin::routes())
         .merge(matching::routes())
         .merge(assignments::routes())
@@ -137,8 +140,8 @@ pub struct WebStart {
     /// The data folder: its accounts file sits beside it.
     pub data: std::path::PathBuf,
     pub options: WebOptions,
-    /// The mail settings and the ledger of what was sent.
-    pub mail: Option<(crate::config::MailSettings, std::path::PathBuf)>,
+    /// The ledger of the mail sent (`<data>-mail.json`).
+    pub mail_ledger: std::path::PathBuf,
 }
 
 impl WebStart {
@@ -148,8 +151,10 @@ impl WebStart {
         engine: Arc<Engine>,
         shutdown: watch::Receiver<bool>,
     ) -> std::io::Result<()> {
+        let mail = self.options.mail.clone();
         let state = AppState::new(engine, AccountStore::beside(&self.data), self.options);
-        let mailer = self.mail.map(|(settings, ledger)| {
+        let mailer = mail.map(|settings| {
+            let ledger = self.mail_ledger;
             tokio::spawn(links::mailer(state.clone(), settings, ledger, shutdown.clone()))
         });
         let served = serve(state, shutdown).await;

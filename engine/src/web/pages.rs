@@ -572,12 +572,13 @@ pub async fn request_page(
 /// What was typed in a request page's forms.
 #[derive(Debug, Clone, Default)]
 struct RequestTyped {
+    email: String,
     impact: String,
     close_note: String,
     withdraw_reason: String,
 }
 
-fn impact_choices() -> Vec<(String, String)> {
+pub(super) fn impact_choices() -> Vec<(String, String)> {
     bridges_schemas::vocab::ImpactRating::ALL
         .iter()
         .map(|r| {
@@ -658,6 +659,15 @@ async fn request_response(
                 None => {}
             }
             @if user.may(Action::Broker) {
+                @if !view.assignments.is_empty() {
+                    h2 class="govuk-heading-m" { "Ask the school to rate the impact" }
+                    p class="govuk-body" { "Email the receiving school a link to rate the impact; their answer closes the request. The address is not kept." }
+                    form method="post" action=(format!("/requests/{}/ask-impact", encode(id.as_str()))) novalidate {
+                        input type="hidden" name="csrf" value=(user.csrf);
+                        (layout::text_input("school-email", "The school's email address", Some("For example, head@school.example.org"), &typed.email, "govuk-!-width-two-thirds", errors))
+                        button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" id="ask-impact" { "Send the link" }
+                    }
+                }
                 h2 class="govuk-heading-m" { "Close with its impact" }
                 form method="post" action=(format!("/requests/{}/close", encode(id.as_str()))) novalidate {
                     input type="hidden" name="csrf" value=(user.csrf);
@@ -1308,5 +1318,48 @@ async fn request_act(
             request_response(state, user, id, typed, &errors).await
         }
         Err(e) => server_error(state, user, &e),
+    }
+}
+
+/// Emails the receiving school a link to rate the impact (and close).
+pub async fn ask_impact(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Err(r) = user.may_post(field(&fields, "csrf"), Action::Broker) {
+        return *r;
+    }
+    let typed = RequestTyped {
+        email: field(&fields, "school-email").trim().to_owned(),
+        ..Default::default()
+    };
+    let rid = RequestId(id.clone());
+    // The link names the request through its latest assignment.
+    let assignment = state
+        .engine
+        .read(|s| s.assignments_of(&rid).filter(|a| !a.pending_run).last().map(|a| a.id.clone()))
+        .await
+        .ok()
+        .flatten();
+    let result = match &assignment {
+        Some(a) => {
+            let kind = super::links::LinkKind::RateImpact;
+            super::links::send_to_school(&state, a, kind, None, &typed.email).await
+        }
+        None => Err("The request has no assignment yet: close it here instead".to_owned()),
+    };
+    match result {
+        Ok(()) => super::assignments::sent(
+            &state,
+            &user,
+            &format!("/requests/{}", encode(&id)),
+            &typed.email,
+        ),
+        Err(message) => {
+            let errors = [FieldError { id: "school-email".into(), message }];
+            request_response(&state, &user, &id, &typed, &errors).await
+        }
     }
 }
