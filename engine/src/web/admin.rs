@@ -94,7 +94,8 @@ fn list_response(
                             @if a.user != user.user {
                                 form method="post" action=(format!("{path}/{}", if a.disabled { "enable" } else { "disable" })) class="govuk-!-display-inline" {
                                     input type="hidden" name="csrf" value=(user.csrf);
-                                    button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" {
+                                    button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0"
+                                        id=(format!("{}-{}", if a.disabled { "enable" } else { "disable" }, a.user)) {
                                         (if a.disabled { "Enable" } else { "Disable" }) span class="govuk-visually-hidden" { " " (a.user) }
                                     }
                                 }
@@ -119,7 +120,7 @@ fn list_response(
                 }
                 input class="govuk-input govuk-!-width-one-half" id="password" name="password" type="password" autocomplete="new-password" aria-describedby="password-hint";
             }
-            button type="submit" class="govuk-button" data-module="govuk-button" { "Add account" }
+            button type="submit" class="govuk-button" data-module="govuk-button" id="add-account" { "Add account" }
         }
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -257,7 +258,7 @@ fn password_form(
                     input type="hidden" name="csrf" value=(user.csrf);
                     (input("password", "New password (at least 12 characters)"))
                     (input("confirm", "The new password again"))
-                    button type="submit" class="govuk-button" data-module="govuk-button" { "Save password" }
+                    button type="submit" class="govuk-button" data-module="govuk-button" id="save-password" { "Save password" }
                 }
             }
         }

@@ -497,7 +497,11 @@ pub(super) fn request_table(caption: &str, rows: &[RequestRow]) -> Markup {
 pub struct ListQuery {
     status: Option<String>,
     tier: Option<String>,
+    page: Option<String>,
 }
+
+/// Rows of the requests list on one page.
+pub const PAGE_ROWS: usize = 100;
 
 pub async fn requests(
     State(state): State<AppState>,
@@ -532,6 +536,9 @@ pub async fn requests(
         .chain((1..=4).map(|t| (t.to_string(), format!("Tier {t}"))))
         .collect();
     let tier_text = tier.map(|t| t.to_string()).unwrap_or_default();
+    let pages = rows.len().div_ceil(PAGE_ROWS).max(1);
+    let at: usize = q.page.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1).clamp(1, pages);
+    let status_q = encode(status);
     let body = html! {
         h1 class="govuk-heading-l" { "Requests" }
         @if user.may(Action::Broker) {
@@ -546,10 +553,49 @@ pub async fn requests(
                 }
             }
         }
-        p class="govuk-body" { (views::count(rows.len(), "request")) }
-        @if !rows.is_empty() { (request_table("Requests", &rows)) }
+        p class="govuk-body" {
+            (views::count(rows.len(), "request"))
+            @if pages > 1 { ", page " (at) " of " (pages) }
+        }
+        @if !rows.is_empty() { (request_table("Requests", &rows[(at - 1) * PAGE_ROWS..(at * PAGE_ROWS).min(rows.len())])) }
+        @if pages > 1 { (pagination(at, pages, &|n| format!("/requests?status={status_q}&tier={tier_text}&page={n}"))) }
     };
     render(StatusCode::OK, page("Requests", state.options.la, Some(&user), &[], body))
+}
+
+/// GOV.UK pagination: previous, the pages near `page` (the first and last
+/// always), next; `href` gives page n's address.
+fn pagination(page: usize, pages: usize, href: &dyn Fn(usize) -> String) -> Markup {
+    let shown: Vec<usize> =
+        (1..=pages).filter(|n| *n == 1 || *n == pages || n.abs_diff(page) <= 2).collect();
+    html! {
+        nav class="govuk-pagination" aria-label="Pages of requests" {
+            @if page > 1 {
+                div class="govuk-pagination__prev" {
+                    a class="govuk-link govuk-pagination__link" href=(href(page - 1)) rel="prev" {
+                        span class="govuk-pagination__link-title" { "Previous" span class="govuk-visually-hidden" { " page" } }
+                    }
+                }
+            }
+            ul class="govuk-pagination__list" {
+                @for (i, n) in shown.iter().enumerate() {
+                    @if i > 0 && shown[i - 1] + 1 != *n {
+                        li class="govuk-pagination__item govuk-pagination__item--ellipses" { "⋯" }
+                    }
+                    li class={ "govuk-pagination__item" @if *n == page { " govuk-pagination__item--current" } } {
+                        a class="govuk-link govuk-pagination__link" href=(href(*n)) aria-label=(format!("Page {n}")) aria-current=[(*n == page).then_some("page")] { (n) }
+                    }
+                }
+            }
+            @if page < pages {
+                div class="govuk-pagination__next" {
+                    a class="govuk-link govuk-pagination__link" href=(href(page + 1)) rel="next" {
+                        span class="govuk-pagination__link-title" { "Next" span class="govuk-visually-hidden" { " page" } }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// What a request's page shows.
@@ -1119,7 +1165,9 @@ pub async fn accessibility(State(state): State<AppState>) -> Response {
         p class="govuk-body" { "We know some parts are not fully accessible:" }
         ul class="govuk-list govuk-list--bullet" {
             li { "a request's history is shown as preformatted text, which is harder to read with a screen reader than a table" }
-            li { "the pages for practitioners, matching runs, visits, review rounds and reports are not built yet" }
+            li { "the map of a review round's groups is an image: the table beside it holds the same content" }
+            li { "a matching run's progress page, with JavaScript on, checks again every 2 seconds and updates its status line in place; it moves on to the run's result by itself when the run is recorded" }
+            li { "report tables show their first 100 rows; the CSV download holds them all" }
         }
         h2 class="govuk-heading-m" { "Reporting accessibility problems" }
         p class="govuk-body" {
@@ -1136,7 +1184,7 @@ pub async fn accessibility(State(state): State<AppState>) -> Response {
             "This service is partially compliant with the Web Content Accessibility Guidelines version 2.2 AA "
             "standard, due to the non-compliances listed above."
         }
-        p class="govuk-body" { "This statement was prepared on 3 December 2026." }
+        p class="govuk-body" { "This statement was prepared on 3 December 2026 and reviewed on 4 December 2026." }
     };
     render(StatusCode::OK, page("Accessibility statement", state.options.la, None, &[], body))
 }
@@ -1361,5 +1409,29 @@ pub async fn ask_impact(
             let errors = [FieldError { id: "school-email".into(), message }];
             request_response(&state, &user, &id, &typed, &errors).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pagination;
+
+    #[test]
+    fn pagination_shows_the_ends_and_the_pages_near_the_current_one() {
+        let html = pagination(6, 12, &|n| format!("/requests?page={n}")).into_string();
+        for n in [1, 4, 5, 6, 7, 8, 12] {
+            assert!(html.contains(&format!("aria-label=\"Page {n}\"")), "page {n} in {html}");
+        }
+        for n in [2, 3, 9, 10, 11] {
+            assert!(!html.contains(&format!("aria-label=\"Page {n}\"")), "page {n} hidden");
+        }
+        assert_eq!(html.matches("aria-current=\"page\"").count(), 1);
+        assert!(
+            html.contains("href=\"/requests?page=6\" aria-label=\"Page 6\" aria-current=\"page\"")
+        );
+        assert!(html.contains("rel=\"prev\"") && html.contains("rel=\"next\""));
+        assert_eq!(html.matches('⋯').count(), 2, "a gap each side");
+        let first = pagination(1, 2, &|n| format!("?page={n}")).into_string();
+        assert!(!first.contains("rel=\"prev\"") && first.contains("rel=\"next\""));
     }
 }

@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use bridges_schemas::commands::{Command, DeclareAvailability};
+use bridges_schemas::commands::{Command, DeclareAvailability, ErasePractitioner};
 use bridges_schemas::{Period, PractitionerId};
 use maud::html;
 
@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/practitioners", get(list))
         .route("/practitioners/{id}", get(practitioner_page))
         .route("/practitioners/{id}/availability", post(declare))
+        .route("/practitioners/{id}/erase", post(erase))
 }
 
 struct Row {
@@ -306,6 +307,21 @@ async fn response(
                 }
             }
         }
+        @if user.may(Action::Erase) && !matches!(v.personal, Personal::Erased) {
+            h2 class="govuk-heading-m" { "Erase personal data" }
+            div class="govuk-warning-text" {
+                span class="govuk-warning-text__icon" aria-hidden="true" { "!" }
+                strong class="govuk-warning-text__text" {
+                    span class="govuk-visually-hidden" { "Warning" }
+                    "Erasing destroys the practitioner's name, contacts and notes for good (their key is deleted); the log stays whole. It cannot be undone."
+                }
+            }
+            form method="post" action=(format!("{path}/erase")) novalidate {
+                input type="hidden" name="csrf" value=(user.csrf);
+                (layout::checkboxes("confirm-erase", "Confirm", &[("yes".to_owned(), format!("Erase the personal data of {}", v.id))], &[], errors))
+                button type="submit" class="govuk-button govuk-button--warning" data-module="govuk-button" id="erase" { "Erase personal data" }
+            }
+        }
         (layout::history_table("History", &v.history))
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -388,6 +404,38 @@ pub async fn declare(
             };
             let errors = [FieldError { id: field_id, message: rejection_message(&r) }];
             response(&state, &user, &id, &typed, &errors).await
+        }
+        Err(e) => server_error(&state, &user, &e),
+    }
+}
+
+/// Erases a practitioner's personal data (administrators only).
+pub async fn erase(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Err(r) = user.may_post(field(&fields, "csrf"), Action::Erase) {
+        return *r;
+    }
+    let id = PractitionerId(id);
+    if field(&fields, "confirm-erase") != "yes" {
+        let errors = [FieldError {
+            id: "confirm-erase".into(),
+            message: "Tick the box to confirm the erasure".into(),
+        }];
+        return response(&state, &user, &id, &BTreeMap::new(), &errors).await;
+    }
+    let command = Command::ErasePractitioner(ErasePractitioner { practitioner: id.clone() });
+    match handle(&state, &user, command).await {
+        Ok(Ok(())) => {
+            Redirect::to(&format!("/practitioners/{}", encode(id.as_str()))).into_response()
+        }
+        Ok(Err(r)) => {
+            let errors =
+                [FieldError { id: "confirm-erase".into(), message: rejection_message(&r) }];
+            response(&state, &user, &id, &BTreeMap::new(), &errors).await
         }
         Err(e) => server_error(&state, &user, &e),
     }
