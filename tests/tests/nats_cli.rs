@@ -213,8 +213,7 @@ fn the_serving_engine_also_serves_the_page() {
     let secret = bridges_tests::web::add_user(&data, "broker-1", "broker", "a long pass phrase");
     let port = bridges_tests::nats::free_port();
     let listen = format!("127.0.0.1:{port}");
-    let mut engine =
-        lab.engine("engine", &["--web", &listen, "--now", "2026-12-03T10:00:00Z"]);
+    let mut engine = lab.engine("engine", &["--web", &listen, "--now", "2026-12-03T10:00:00Z"]);
     engine.wait_for_log("engine serving", Duration::from_secs(30));
     engine.wait_for_log("web serving", Duration::from_secs(30));
     let login = bridges_tests::web::Login {
@@ -265,10 +264,7 @@ fn the_serving_engine_also_serves_the_page() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains("raised by broker-1") || stdout.contains("broker-1"), "{stdout}");
     assert!(engine.terminate(Duration::from_secs(30)), "{}", engine.log());
-    let raised = lab
-        .log_events()
-        .into_iter()
-        .filter(|e| e.stream == format!("request-{id}"))
-        .count();
+    let raised =
+        lab.log_events().into_iter().filter(|e| e.stream == format!("request-{id}")).count();
     assert_eq!(raised, 1, "the page's request is in the log once");
 }
