@@ -552,7 +552,7 @@ fn the_same_journey_by_keyboard_alone() {
 
 #[test]
 fn the_server_refuses_what_a_role_or_a_form_may_not_do() {
-    let mut desk = Desk::start(20, 8, 10);
+    let mut desk = Desk::start(30, 12, 20);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let expiring_link = rt.block_on(async {
         // No session: a write is refused, a page asks to sign in.
@@ -705,6 +705,57 @@ fn the_server_refuses_what_a_role_or_a_form_may_not_do() {
         assert_eq!(visitor.get(&used).await.status, 410);
         assert_eq!(visitor.get("/health").await.body, after, "a used link changes nothing");
 
+        // A visit recorded on a proposal accepted by hand, corrected (once
+        // refused), then voided (once refused): each by the server.
+        let reference = |m: &str| {
+            let text = m.replace("=\r\n", "").replace("=\n", "");
+            text.split("Reference: ")
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next())
+                .map(str::to_owned)
+        };
+        let (declined, expiring_ref) = (reference(&mails[0]), reference(&mails[1]));
+        let run_page = broker.get(&at).await.body;
+        let mut ids: Vec<String> = run_page
+            .split("href=\"/assignments/")
+            .skip(1)
+            .filter_map(|r| r.split('"').next().map(str::to_owned))
+            .collect();
+        ids.dedup();
+        let mut chosen = None;
+        for id in ids
+            .iter()
+            .filter(|i| Some(*i) != declined.as_ref() && Some(*i) != expiring_ref.as_ref())
+        {
+            let page = broker.get(&format!("/assignments/{id}")).await.body;
+            if page.contains("2026-AU2") && page.contains(">proposed<") {
+                chosen = Some(id.clone());
+                break;
+            }
+        }
+        let id = chosen.expect("a proposal with days in 2026-AU2, other than the two mailed first");
+        let path = format!("/assignments/{id}");
+        let t = token.as_str();
+        assert_eq!(broker.post(&format!("{path}/accept"), &[("csrf", t)]).await.status, 303);
+        let visit = [("csrf", t), ("visit-on", "2026-12-03"), ("visit-half_days", "2")];
+        assert_eq!(broker.post(&format!("{path}/visits"), &visit).await.status, 303);
+        let wrong = [("csrf", t), ("correct-on", "2026-12-03"), ("correct-half_days", "9")];
+        let reply = broker.post(&format!("{path}/visits/v1/correct"), &wrong).await;
+        assert_eq!(reply.status, 422);
+        assert!(reply.body.contains("1 or 2 half days"), "the engine's reason by the field");
+        assert!(reply.body.contains("value=\"9\""), "the value is kept");
+        let right = [("csrf", t), ("correct-on", "2026-12-02"), ("correct-half_days", "1")];
+        assert_eq!(broker.post(&format!("{path}/visits/v1/correct"), &right).await.status, 303);
+        let reply = broker
+            .post(&format!("{path}/visits/v1/void"), &[("csrf", t), ("void-reason", "")])
+            .await;
+        assert_eq!(reply.status, 422);
+        assert!(reply.body.contains("Enter why the visit is void"));
+        let void = [("csrf", t), ("void-reason", "recorded against the wrong school")];
+        assert_eq!(broker.post(&format!("{path}/visits/v1/void"), &void).await.status, 303);
+        let page = broker.get(&path).await.body;
+        assert!(page.contains("2026-12-02") && page.contains("voided"), "corrected, then voided");
+
         // Five wrong passwords, then even the right one waits.
         let mut guesser = Http::new(&desk.url);
         for _ in 0..5 {
@@ -719,6 +770,16 @@ fn the_server_refuses_what_a_role_or_a_form_may_not_do() {
     // The page again, its clock past every proposal's answer-by day: the
     // other link has expired.
     let expiring = expiring_link;
+    // The page again on the morning of the answer-by day: a reminder, with
+    // a fresh link that works, goes to a proposal still unanswered.
+    desk.restart("2026-12-10T09:00:00Z");
+    let reminder = desk.wait_for_mail(Duration::from_secs(60), |m| m.contains("Subject: Reminder"));
+    rt.block_on(async {
+        let mut visitor = Http::new(&desk.url);
+        let page = visitor.get(&bridges_tests::web::link_in(&reminder)).await;
+        assert_eq!(page.status, 200, "the reminder's link: {}", page.body);
+        assert!(page.body.contains("Can you take this support?"));
+    });
     desk.restart("2027-02-01T10:00:00Z");
     rt.block_on(async {
         let mut visitor = Http::new(&desk.url);
