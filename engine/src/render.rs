@@ -8,9 +8,10 @@
 use std::fmt::Write as _;
 
 use bridges_schemas::brokerage::Recommendation;
-use bridges_schemas::vocab::RunId;
+use bridges_schemas::vocab::{AssignmentId, RunId};
 
 use crate::domain::State;
+use crate::domain::state::Assignment;
 use crate::planning::tier_of;
 
 /// The report of run `run`, or a line saying there is no such run.
@@ -45,16 +46,9 @@ pub fn run_report(state: &State, run: &RunId) -> String {
         out.push_str(&row("best bound", &|t| format!("{:.0}", done.tiers[t].bound)));
         out.push_str(&row("gap", &|t| format!("{:.1}%", done.tiers[t].gap * 100.0)));
     }
-    let mut proposals: Vec<_> = r
-        .proposals
-        .iter()
-        .chain(state.assignments.values().filter(|a| a.run.as_ref() == Some(run)).map(|a| &a.id))
-        .collect();
-    proposals.sort();
-    proposals.dedup();
+    let proposals = run_proposals(state, run);
     let mut rows: Vec<(String, String)> = proposals
         .iter()
-        .filter_map(|id| state.assignments.get(*id))
         .filter_map(|a| {
             let req = state.requests.get(&a.request)?;
             let school = state.schools.get(&req.urn)?;
@@ -79,7 +73,6 @@ pub fn run_report(state: &State, run: &RunId) -> String {
     rows.sort();
     let total_cost: u64 = proposals
         .iter()
-        .filter_map(|id| state.assignments.get(*id))
         .filter_map(|a| {
             let p = state.practitioners.get(&a.practitioner)?;
             Some(u64::from(a.days.values().sum::<u32>()) * u64::from(p.day_rate) * 100)
@@ -117,6 +110,19 @@ pub fn run_report(state: &State, run: &RunId) -> String {
         }
     }
     out
+}
+
+/// The assignments a run proposed (those it recorded, and any whose
+/// stream names it), by id.
+pub fn run_proposals<'s>(state: &'s State, run: &RunId) -> Vec<&'s Assignment> {
+    let recorded = state.runs.get(run).map(|r| r.proposals.as_slice()).unwrap_or_default();
+    let mut ids: Vec<&AssignmentId> = recorded
+        .iter()
+        .chain(state.assignments.values().filter(|a| a.run.as_ref() == Some(run)).map(|a| &a.id))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids.into_iter().filter_map(|id| state.assignments.get(id)).collect()
 }
 
 /// Pounds and pence from pence: `£1,234.50`.

@@ -1087,7 +1087,7 @@ fn target(t: &ConflictTarget) -> String {
     }
 }
 
-fn window(from: Option<NaiveDate>, to: Option<NaiveDate>) -> String {
+pub(crate) fn window(from: Option<NaiveDate>, to: Option<NaiveDate>) -> String {
     match (from, to) {
         (None, None) => String::new(),
         (Some(a), None) => format!(", from {a}"),

@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use super::CliError;
 use crate::config::Config;
 use crate::handle::Engine;
-use crate::log::{LogError, Position};
+use crate::log::LogError;
 
 /// The most a request line may hold.
 const MAX_LINE: u64 = 16 << 20;
@@ -120,13 +120,8 @@ async fn answer(stream: UnixStream, engine: Arc<Engine>, config: &Config) -> std
             send(&mut write, &reply, None).await
         }
         LocalRequest::Export { through } => {
-            let log = engine.log().clone();
-            let cut = tokio::task::spawn_blocking(move || {
-                let mut bytes = Vec::new();
-                log.export_ndjson(&mut bytes, through.map(Position)).map(|r| (bytes, r))
-            })
-            .await
-            .map_err(std::io::Error::other)?;
+            let cut =
+                super::remote::cut_export(&engine, through).await.map_err(std::io::Error::other)?;
             match cut {
                 Ok((bytes, report)) => {
                     let head = ExportHead {

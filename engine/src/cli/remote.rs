@@ -343,6 +343,20 @@ fn code_of(code: ExitCode) -> u8 {
     (0..=u8::MAX).find(|n| ExitCode::from(*n) == code).unwrap_or(1)
 }
 
+/// An online export of `engine`'s log cut at its head (or `through`), in
+/// memory, off the runtime's threads (the engine goes on writing).
+pub async fn cut_export(
+    engine: &Engine,
+    through: Option<u64>,
+) -> Result<Result<(Vec<u8>, crate::log::ExportReport), LogError>, tokio::task::JoinError> {
+    let log = engine.log().clone();
+    tokio::task::spawn_blocking(move || {
+        let mut bytes = Vec::new();
+        log.export_ndjson(&mut bytes, through.map(Position)).map(|report| (bytes, report))
+    })
+    .await
+}
+
 /// The serving engine's answer to an [`ExportRequest`] on
 /// `<la>.query.export`: the export cut at the head (or `through`) into
 /// the LA's documents bucket, or a `ServiceError` naming `through`.
@@ -372,13 +386,7 @@ pub async fn answer_export(
             }
         },
     };
-    let log = engine.log().clone();
-    let cut = tokio::task::spawn_blocking(move || {
-        let mut bytes = Vec::new();
-        log.export_ndjson(&mut bytes, request.through.map(Position)).map(|report| (bytes, report))
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+    let cut = cut_export(engine, request.through).await.map_err(|e| e.to_string())?;
     let (bytes, report) = match cut {
         Ok(cut) => cut,
         Err(LogError::Invalid { field, value, reason }) => return refused(&field, value, reason),

@@ -560,13 +560,30 @@ pub async fn send_to_school(
             ),
         ),
     };
-    let text = format!(
-        "{intro}\n\n{}/links/{token}\n\nThe link works once, until {}.\n\nReference: {assignment}\nBridges, for LA {}\n",
+    let text = link_text(&intro, &settings, &token, &link, state.options.la);
+    send_mail(&settings, to, &subject, text).await.map_err(|e| e.to_string())
+}
+
+/// Why a message did not go.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    /// The message cannot be made (an address that is not one): sending
+    /// it again will not help.
+    #[error("{0}")]
+    Message(String),
+    /// The relay did not take it: it may later.
+    #[error("The mail relay did not take the message: {0}")]
+    Relay(String),
+}
+
+/// The text of a message carrying `link` (sealed as `token`).
+fn link_text(intro: &str, settings: &MailSettings, token: &str, link: &Link, la: u16) -> String {
+    format!(
+        "{intro}\n\n{}/links/{token}\n\nThe link works once, until {}. Opening it changes nothing: you answer on the page it opens.\n\nReference: {}\nBridges, for LA {la}\n",
         settings.base_url,
         views::time(link.expires),
-        state.options.la
-    );
-    send_mail(&settings, to, &subject, text).await
+        link.assignment,
+    )
 }
 
 /// Hands one plain-text message to the relay.
@@ -575,12 +592,14 @@ pub async fn send_mail(
     to: &str,
     subject: &str,
     text: String,
-) -> Result<(), String> {
+) -> Result<(), MailError> {
     use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
     let from: lettre::message::Mailbox =
-        settings.from.parse().map_err(|e| format!("mail.from: {e}"))?;
+        settings.from.parse().map_err(|e| MailError::Message(format!("mail.from: {e}")))?;
     let to: lettre::message::Mailbox = to.parse().map_err(|_| {
-        format!("Enter an email address, like head@school.example.org (not \"{to}\")")
+        MailError::Message(format!(
+            "Enter an email address, like head@school.example.org (not \"{to}\")"
+        ))
     })?;
     let message = Message::builder()
         .from(from)
@@ -588,16 +607,12 @@ pub async fn send_mail(
         .subject(subject)
         .header(lettre::message::header::ContentType::TEXT_PLAIN)
         .body(text)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| MailError::Message(e.to_string()))?;
     let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.smtp_host)
         .port(settings.smtp_port)
         .timeout(Some(Duration::from_secs(30)))
         .build();
-    transport
-        .send(message)
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("The mail relay did not take the message: {e}"))
+    transport.send(message).await.map(|_| ()).map_err(|e| MailError::Relay(e.to_string()))
 }
 
 // --- the mailer ---------------------------------------------------------------------
@@ -741,22 +756,10 @@ pub async fn mailer(
     ledger: PathBuf,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
     let mut ledger = match Ledger::open(&ledger) {
         Ok(l) => l,
         Err(e) => {
             tracing::error!(path = %ledger.display(), error = %e, "the mail ledger does not open; no mail is sent");
-            return;
-        }
-    };
-    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.smtp_host)
-        .port(settings.smtp_port)
-        .timeout(Some(Duration::from_secs(30)))
-        .build();
-    let from: lettre::message::Mailbox = match settings.from.parse() {
-        Ok(f) => f,
-        Err(e) => {
-            tracing::error!(error = %e, "mail.from is not an address; no mail is sent");
             return;
         }
     };
@@ -774,41 +777,18 @@ pub async fn mailer(
                 tracing::error!(key = mail.key, "a link could not be sealed");
                 continue;
             };
-            let text = format!(
-                "{}\n\n{}/links/{token}\n\nThe link works once, until {}. Opening it changes nothing: you answer on the page it opens.\n\nReference: {}\nBridges, for LA {}\n",
-                mail.intro,
-                settings.base_url,
-                views::time(mail.link.expires),
-                mail.link.assignment,
-                state.options.la
-            );
-            let message =
-                mail.to.parse::<lettre::message::Mailbox>().map_err(|e| e.to_string()).and_then(
-                    |to| {
-                        Message::builder()
-                            .from(from.clone())
-                            .to(to)
-                            .subject(mail.subject.clone())
-                            .header(lettre::message::header::ContentType::TEXT_PLAIN)
-                            .body(text)
-                            .map_err(|e| e.to_string())
-                    },
-                );
-            let message = match message {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!(key = mail.key, error = e, "a message could not be made");
-                    continue;
-                }
-            };
-            match transport.send(message).await {
-                Ok(_) => {
+            let text = link_text(&mail.intro, &settings, &token, &mail.link, state.options.la);
+            match send_mail(&settings, &mail.to, &mail.subject, text).await {
+                Ok(()) => {
                     if let Err(e) = ledger.record(mail.key.clone(), now) {
                         tracing::error!(error = %e, "the mail ledger could not be written");
                     }
                     tracing::info!(key = mail.key, "mail sent");
                 }
-                Err(e) => {
+                Err(e @ MailError::Message(_)) => {
+                    tracing::warn!(key = mail.key, error = %e, "a message could not be made");
+                }
+                Err(e @ MailError::Relay(_)) => {
                     // Left for the next look.
                     tracing::warn!(key = mail.key, error = %e, "the relay did not take a message");
                     break;

@@ -285,17 +285,8 @@ struct UnmetRow {
 
 fn run_view(s: &crate::domain::State, id: &RunId) -> Option<RunView> {
     let run = s.runs.get(id)?.clone();
-    let mut ids: Vec<_> = run
-        .proposals
-        .iter()
-        .cloned()
-        .chain(s.assignments.values().filter(|a| a.run.as_ref() == Some(id)).map(|a| a.id.clone()))
-        .collect();
-    ids.sort();
-    ids.dedup();
-    let mut proposals: Vec<ProposalRow> = ids
-        .iter()
-        .filter_map(|a| s.assignments.get(a))
+    let mut proposals: Vec<ProposalRow> = crate::render::run_proposals(s, id)
+        .into_iter()
         .filter_map(|a| {
             let r = s.requests.get(&a.request)?;
             let school =

@@ -182,12 +182,7 @@ async fn response(
                     .conflicts
                     .values()
                     .map(|c| {
-                        let window = match (c.valid_from, c.valid_to) {
-                            (None, None) => String::new(),
-                            (Some(a), None) => format!(", from {a}"),
-                            (None, Some(b)) => format!(", to {b}"),
-                            (Some(a), Some(b)) => format!(", {a} to {b}"),
-                        };
+                        let window = views::window(c.valid_from, c.valid_to);
                         format!(
                             "{} ({}{window})",
                             c.conflict,
@@ -340,14 +335,8 @@ pub async fn declare(
     }
     let id = PractitionerId(id);
     let today = london_date(state.options.clock.now());
-    let planning: Vec<Period> = state
-        .engine
-        .rules()
-        .calendar
-        .planning_half_terms(today)
-        .into_iter()
-        .map(|h| h.label.clone())
-        .collect();
+    let terms = state.engine.rules().calendar.planning_half_terms(today);
+    let planning: Vec<Period> = terms.iter().map(|h| h.label.clone()).collect();
     let mut typed = BTreeMap::new();
     let mut capacity = BTreeMap::new();
     let mut errors = Vec::new();
@@ -377,8 +366,7 @@ pub async fn declare(
         return response(&state, &user, &id, &typed, &errors).await;
     }
     // The year's limit stays as it was (a declaration without one clears it).
-    let year =
-        state.engine.rules().calendar.planning_half_terms(today).first().map(|h| h.year.clone());
+    let year = terms.first().map(|h| h.year.clone());
     let max_days = state
         .engine
         .read(|s| {
