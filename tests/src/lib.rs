@@ -3,6 +3,7 @@
 //! `bridges` and `bridges-worker` processes, as a user or CI would.
 
 pub mod browser;
+pub mod journey;
 pub mod nats;
 pub mod services;
 pub mod web;

@@ -20,94 +20,15 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bridges_tests::browser::Browser;
+use bridges_tests::journey::{Journey, replaced};
 use bridges_tests::web::{Desk, Http, Login, csrf};
+use fantoccini::Locator;
 use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
 use fantoccini::key::Key;
-use fantoccini::{Client, Locator};
-
-const AXE: &str = include_str!("../vendor/axe-core/axe.min.js");
 
 /// Where the screenshots of a journey go.
 fn shots(journey: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("web-screenshots").join(journey);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("the screenshots folder");
-    dir
-}
-
-/// A browser session on one desk, keeping a screenshot of each page.
-struct Journey {
-    client: Client,
-    url: String,
-    shots: PathBuf,
-    taken: usize,
-    /// axe-core runs on each page (JavaScript on).
-    axe: bool,
-}
-
-impl Journey {
-    async fn goto(&mut self, path: &str) {
-        self.client.goto(&format!("{}{path}", self.url)).await.expect("navigate");
-    }
-
-    async fn path(&self) -> String {
-        self.client.current_url().await.expect("url").path().to_owned()
-    }
-
-    async fn text(&self, css: &str) -> String {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css} on {}: {e}", self.url))
-            .text()
-            .await
-            .expect("text")
-    }
-
-    async fn value(&self, css: &str) -> String {
-        let e = self.client.find(Locator::Css(css)).await.expect(css);
-        e.prop("value").await.expect("value").unwrap_or_default()
-    }
-
-    async fn has(&self, css: &str) -> bool {
-        !self.client.find_all(Locator::Css(css)).await.expect("find").is_empty()
-    }
-
-    async fn fill(&self, css: &str, text: &str) {
-        let e = self.client.find(Locator::Css(css)).await.expect(css);
-        e.clear().await.expect("clear");
-        e.send_keys(text).await.expect("type");
-    }
-
-    async fn click(&self, css: &str) {
-        self.client.find(Locator::Css(css)).await.expect(css).click().await.expect("click");
-    }
-
-    /// A screenshot named `name`, then axe-core's check of the page.
-    async fn page(&mut self, name: &str) {
-        self.taken += 1;
-        let png = self.client.screenshot().await.expect("screenshot");
-        std::fs::write(self.shots.join(format!("{:02}-{name}.png", self.taken)), png)
-            .expect("keep the screenshot");
-        if self.axe {
-            let violations = axe(&self.client).await;
-            assert!(violations.is_empty(), "axe on {name}: {violations:#?}");
-        }
-    }
-}
-
-/// axe-core's violations of the WCAG 2.0 to 2.2 A and AA rules on the page.
-async fn axe(client: &Client) -> Vec<String> {
-    client.execute(AXE, vec![]).await.expect("load axe-core");
-    let script = r#"
-        const done = arguments[arguments.length - 1];
-        axe.run(document, { runOnly: { type: 'tag', values:
-            ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'] } })
-          .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' at ' +
-              v.nodes.map(n => n.target.join(' ')).join(', '))))
-          .catch(e => done(['axe failed: ' + e]));"#;
-    let result = client.execute_async(script, vec![]).await.expect("run axe-core");
-    serde_json::from_value(result).expect("a list of violations")
+    bridges_tests::journey::shots(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")), journey)
 }
 
 async fn sign_in(j: &mut Journey, login: &Login, keyboard: bool) {
@@ -142,25 +63,7 @@ async fn submit(j: &Journey, keyboard: bool) {
         true => keys(j, &Key::Enter.to_string()).await,
         false => j.click("main form button.govuk-button").await,
     }
-    replaced(old).await;
-}
-
-/// Waits until `old` (a page's root element) is gone: the next page is in.
-async fn replaced(old: fantoccini::elements::Element) {
-    for _ in 0..200 {
-        if old.tag_name().await.is_err() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the page was not replaced within 10 s");
-}
-
-/// Clicks `css`, which leads to another page, and waits for it.
-async fn follow(j: &Journey, css: &str) {
-    let old = j.client.find(Locator::Css("html")).await.expect("the page");
-    j.click(css).await;
-    replaced(old).await;
+    replaced(old, Duration::from_secs(10)).await;
 }
 
 /// Presses the keys of `text` on the keyboard (to whatever has the focus).
@@ -195,7 +98,7 @@ async fn press(j: &Journey, id: &str, keyboard: bool) {
         }
         false => j.click(&format!("#{id}")).await,
     }
-    replaced(old).await;
+    replaced(old, Duration::from_secs(10)).await;
 }
 
 /// Chooses the first radio of the group `id` (Tab to it and Space, or a click).
@@ -279,13 +182,7 @@ fn journey(name: &str, javascript: bool, keyboard: bool) {
             eprintln!("chromedriver not installed: skipped");
             return;
         };
-        let mut j = Journey {
-            client: browser.client.clone(),
-            url: desk.url.clone(),
-            shots: shots(name),
-            taken: 0,
-            axe: javascript,
-        };
+        let mut j = Journey::new(browser.client.clone(), &desk.url, shots(name), javascript);
         sign_in(&mut j, &desk.broker, keyboard).await;
         j.page("dashboard").await;
         let before = open_total(&j).await;
@@ -380,9 +277,9 @@ fn journey(name: &str, javascript: bool, keyboard: bool) {
             let old = j.client.find(Locator::Css("html")).await.expect("the page");
             tab_to(&j, &id).await;
             keys(&j, &Key::Enter.to_string()).await;
-            replaced(old).await;
+            replaced(old, Duration::from_secs(10)).await;
         } else {
-            follow(&j, "button[id^=propose-]").await;
+            j.follow("button[id^=propose-]").await;
         }
         assert_eq!(j.path().await, "/requests/web-1");
         assert!(j.text(".bridges-history").await.contains("AssignmentProposed"));
@@ -423,8 +320,11 @@ fn journey(name: &str, javascript: bool, keyboard: bool) {
         assert!(j.text("main dl").await.contains("accepted"), "accepted");
         j.page("accepted").await;
         // A visit: first with half days that are not a number, then right.
+        let mut probe = Http::new(&desk.url);
+        let before = probe.get("/health").await.body;
         replace(&j, "visit-half_days", "two", keyboard).await;
         press(&j, "record-visit", keyboard).await;
+        assert_eq!(probe.get("/health").await.body, before, "a refused visit writes nothing");
         assert!(j.text(".govuk-error-summary").await.contains("half days"), "the form's check");
         assert_eq!(j.value("#visit-half_days").await, "two", "the value is kept");
         j.page("visit-error").await;
@@ -439,9 +339,11 @@ fn journey(name: &str, javascript: bool, keyboard: bool) {
         // The receiving school confirms it through a link the broker emails.
         press(&j, "visit-v1", keyboard).await;
         j.page("visit").await;
+        let mails_before = desk.mails().len();
         replace(&j, "school-email", "not an address", keyboard).await;
         press(&j, "ask-confirm", keyboard).await;
         assert!(j.text(".govuk-error-summary").await.contains("Enter an email address"));
+        assert_eq!(mails_before, desk.mails().len(), "no mail for a wrong address");
         j.page("ask-school-error").await;
         replace(&j, "school-email", "head@school.example.org", keyboard).await;
         press(&j, "ask-confirm", keyboard).await;
@@ -479,7 +381,6 @@ fn journey(name: &str, javascript: bool, keyboard: bool) {
         let mail = desk
             .wait_for_mail(Duration::from_secs(60), |m| m.contains(&format!("Reference: {third}")));
         let link = bridges_tests::web::link_in(&mail);
-        let mut probe = Http::new(&desk.url);
         let head = probe.get("/health").await.body;
         j.goto(&link).await;
         assert_eq!(j.text("h1").await, "Can you take this support?");
@@ -518,11 +419,11 @@ fn journey(name: &str, javascript: bool, keyboard: bool) {
         j.page("run-answered").await;
         j.goto("/practitioners").await;
         j.page("practitioners").await;
-        follow(&j, "main tbody a").await;
+        j.follow("main tbody a").await;
         j.page("practitioner").await;
 
         // A viewer reads, and cannot raise.
-        follow(&j, "#navigation form button").await;
+        j.follow("#navigation form button").await;
         assert_eq!(j.path().await, "/login");
         sign_in(&mut j, &desk.viewer, keyboard).await;
         assert!(!j.has("a[href='/requests/new']").await, "no raise button for a viewer");
@@ -740,17 +641,25 @@ fn the_server_refuses_what_a_role_or_a_form_may_not_do() {
         let visit = [("csrf", t), ("visit-on", "2026-12-03"), ("visit-half_days", "2")];
         assert_eq!(broker.post(&format!("{path}/visits"), &visit).await.status, 303);
         let wrong = [("csrf", t), ("correct-on", "2026-12-03"), ("correct-half_days", "9")];
+        let before = visitor.get("/health").await.body;
         let reply = broker.post(&format!("{path}/visits/v1/correct"), &wrong).await;
         assert_eq!(reply.status, 422);
+        assert_eq!(
+            visitor.get("/health").await.body,
+            before,
+            "a refused correction writes nothing"
+        );
         assert!(reply.body.contains("1 or 2 half days"), "the engine's reason by the field");
         assert!(reply.body.contains("value=\"9\""), "the value is kept");
         let right = [("csrf", t), ("correct-on", "2026-12-02"), ("correct-half_days", "1")];
         assert_eq!(broker.post(&format!("{path}/visits/v1/correct"), &right).await.status, 303);
+        let before = visitor.get("/health").await.body;
         let reply = broker
             .post(&format!("{path}/visits/v1/void"), &[("csrf", t), ("void-reason", "")])
             .await;
         assert_eq!(reply.status, 422);
         assert!(reply.body.contains("Enter why the visit is void"));
+        assert_eq!(visitor.get("/health").await.body, before, "a refused void writes nothing");
         let void = [("csrf", t), ("void-reason", "recorded against the wrong school")];
         assert_eq!(broker.post(&format!("{path}/visits/v1/void"), &void).await.status, 303);
         let page = broker.get(&path).await.body;
@@ -903,15 +812,9 @@ fn an_administrator_manages_accounts_and_erases_a_practitioner() {
             eprintln!("chromedriver not installed: skipped");
             return;
         };
-        let mut j = Journey {
-            client: browser.client.clone(),
-            url: desk.url.clone(),
-            shots: shots("administrator"),
-            taken: 0,
-            axe: true,
-        };
+        let mut j = Journey::new(browser.client.clone(), &desk.url, shots("administrator"), true);
         sign_in(&mut j, &admin, false).await;
-        follow(&j, "#navigation a[href='/accounts']").await;
+        j.follow("#navigation a[href='/accounts']").await;
         j.page("accounts").await;
         j.fill("#user", "broker-2").await;
         j.click("#role").await;
@@ -941,15 +844,18 @@ fn an_administrator_manages_accounts_and_erases_a_practitioner() {
         assert!(j.text("main").await.contains("Disabled"));
         // Erasing: first without the tick, then with it.
         j.goto("/practitioners/sle-01").await;
+        let mut probe = Http::new(&desk.url);
+        let before = probe.get("/health").await.body;
         press(&j, "erase", false).await;
         assert!(j.text(".govuk-error-summary").await.contains("Tick the box"));
+        assert_eq!(probe.get("/health").await.body, before, "a refused erasure writes nothing");
         j.page("erase-error").await;
         j.click("#confirm-erase").await;
         press(&j, "erase", false).await;
         assert!(j.text("main dl").await.contains("(erased)"), "the name is gone");
         assert!(!j.has("#erase").await, "nothing left to erase");
         j.page("erased").await;
-        follow(&j, "#navigation form button").await;
+        j.follow("#navigation form button").await;
 
         // The viewer signs in with the new password and must change it first.
         let viewer = Login { password: "a brand new phrase".into(), ..desk.viewer.clone() };

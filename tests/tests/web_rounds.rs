@@ -20,103 +20,35 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bridges_tests::browser::Browser;
+use bridges_tests::journey::Journey;
 use bridges_tests::web::{Desk, Http, Login, csrf};
-use fantoccini::{Client, Locator};
-
-const AXE: &str = include_str!("../vendor/axe-core/axe.min.js");
+use fantoccini::Locator;
 
 /// The round both tests open.
 const ROUND: &str = "web-r1";
 
 /// Where the screenshots of a journey go.
 fn shots(journey: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("web-screenshots").join(journey);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("the screenshots folder");
-    dir
+    bridges_tests::journey::shots(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")), journey)
 }
 
-/// A browser session on one desk, keeping a screenshot of each page.
-struct Journey {
-    client: Client,
-    url: String,
-    shots: PathBuf,
-    taken: usize,
-}
-
-impl Journey {
-    async fn goto(&mut self, path: &str) {
-        self.client.goto(&format!("{}{path}", self.url)).await.expect("navigate");
-    }
-
-    async fn path(&self) -> String {
-        self.client.current_url().await.expect("url").path().to_owned()
-    }
-
-    async fn text(&self, css: &str) -> String {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .text()
-            .await
-            .expect("text")
-    }
-
-    async fn has(&self, css: &str) -> bool {
-        !self.client.find_all(Locator::Css(css)).await.expect("find").is_empty()
-    }
-
-    async fn fill(&self, css: &str, text: &str) {
-        let e = self.client.find(Locator::Css(css)).await.expect(css);
-        e.clear().await.expect("clear");
-        e.send_keys(text).await.expect("type");
-    }
-
-    /// Clicks `css`, which leads to another page, and waits (up to `wait`)
-    /// for it to replace this one.
-    async fn follow_within(&self, css: &str, wait: Duration) {
-        let old = self.client.find(Locator::Css("html")).await.expect("the page");
-        self.client.find(Locator::Css(css)).await.expect(css).click().await.expect("click");
-        let deadline = std::time::Instant::now() + wait;
-        while old.tag_name().await.is_ok() {
-            assert!(std::time::Instant::now() < deadline, "{css} led nowhere within {wait:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn follow(&self, css: &str) {
-        self.follow_within(css, Duration::from_secs(10)).await;
-    }
-
-    /// A screenshot named `name`, then axe-core's check of the page.
-    async fn page(&mut self, name: &str) {
-        self.taken += 1;
-        let png = self.client.screenshot().await.expect("screenshot");
-        std::fs::write(self.shots.join(format!("{:02}-{name}.png", self.taken)), png)
-            .expect("keep the screenshot");
-        let violations = axe(&self.client).await;
-        assert!(violations.is_empty(), "axe on {name}: {violations:#?}");
-    }
-
-    /// GETs `path` from the page (its session's cookie): status, content
-    /// type, content disposition and body.
-    async fn fetch(&self, path: &str) -> Fetched {
-        let script = r#"
-            const done = arguments[arguments.length - 1];
-            fetch(arguments[0], { credentials: 'same-origin' })
-              .then(r => r.text().then(t => done([r.status, r.headers.get('content-type') || '',
-                  r.headers.get('content-disposition') || '', t])))
-              .catch(e => done([0, '', '', 'fetch failed: ' + e]));"#;
-        let value = self
-            .client
-            .execute_async(script, vec![serde_json::Value::String(path.to_owned())])
-            .await
-            .expect("fetch from the page");
-        let (status, kind, disposition, body): (u16, String, String, String) =
-            serde_json::from_value(value).expect("status, headers and body");
-        Fetched { status, kind, disposition, body }
-    }
+/// GETs `path` from the page (its session's cookie): status, content
+/// type, content disposition and body.
+async fn fetch(j: &Journey, path: &str) -> Fetched {
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        fetch(arguments[0], { credentials: 'same-origin' })
+          .then(r => r.text().then(t => done([r.status, r.headers.get('content-type') || '',
+              r.headers.get('content-disposition') || '', t])))
+          .catch(e => done([0, '', '', 'fetch failed: ' + e]));"#;
+    let value = j
+        .client
+        .execute_async(script, vec![serde_json::Value::String(path.to_owned())])
+        .await
+        .expect("fetch from the page");
+    let (status, kind, disposition, body): (u16, String, String, String) =
+        serde_json::from_value(value).expect("status, headers and body");
+    Fetched { status, kind, disposition, body }
 }
 
 /// A response fetched from the page.
@@ -126,20 +58,6 @@ struct Fetched {
     kind: String,
     disposition: String,
     body: String,
-}
-
-/// axe-core's violations of the WCAG 2.0 to 2.2 A and AA rules on the page.
-async fn axe(client: &Client) -> Vec<String> {
-    client.execute(AXE, vec![]).await.expect("load axe-core");
-    let script = r#"
-        const done = arguments[arguments.length - 1];
-        axe.run(document, { runOnly: { type: 'tag', values:
-            ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'] } })
-          .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' at ' +
-              v.nodes.map(n => n.target.join(' ')).join(', '))))
-          .catch(e => done(['axe failed: ' + e]));"#;
-    let result = client.execute_async(script, vec![]).await.expect("run axe-core");
-    serde_json::from_value(result).expect("a list of violations")
 }
 
 async fn sign_in(j: &mut Journey, login: &Login) {
@@ -209,17 +127,12 @@ fn a_coordinator_runs_a_round_and_a_viewer_reads_the_reports() {
             eprintln!("chromedriver not installed: skipped");
             return;
         };
-        let mut j = Journey {
-            client: browser.client.clone(),
-            url: desk.url.clone(),
-            shots: shots("rounds"),
-            taken: 0,
-        };
+        let mut j = Journey::new(browser.client.clone(), &desk.url, shots("rounds"), true);
         sign_in(&mut j, &desk.coordinator).await;
 
         // A secondary school of the LA, from the report of its schools.
         j.goto("/rounds").await;
-        let schools = j.fetch("/reports/schools.csv").await;
+        let schools = fetch(&j, "/reports/schools.csv").await;
         assert_eq!(schools.status, 200, "{}", schools.body);
         let mut reader =
             csv::Reader::from_reader(schools.body.trim_start_matches('\u{feff}').as_bytes());
@@ -287,7 +200,7 @@ fn a_coordinator_runs_a_round_and_a_viewer_reads_the_reports() {
 
         // Swap the secondary (unplaced) into a primary group: its phase
         // rule is shown broken before, and the engine refuses it.
-        let swap = j.fetch(&format!("/rounds/{ROUND}/swap")).await;
+        let swap = fetch(&j, &format!("/rounds/{ROUND}/swap")).await;
         let schools = options(&swap.body, "a");
         let sec = schools.iter().find(|(v, _)| *v == secondary).expect("the secondary");
         assert_eq!(group_of(&sec.1), None, "the only secondary is unplaced: {sec:?}");
@@ -314,7 +227,7 @@ fn a_coordinator_runs_a_round_and_a_viewer_reads_the_reports() {
                     continue;
                 }
                 let path = format!("/rounds/{ROUND}/swap?a={a}&b={b}");
-                if j.fetch(&path).await.body.contains("id=\"verdict-holds\"") {
+                if fetch(&j, &path).await.body.contains("id=\"verdict-holds\"") {
                     holding = Some(path);
                     break 'search;
                 }
@@ -329,7 +242,7 @@ fn a_coordinator_runs_a_round_and_a_viewer_reads_the_reports() {
             'moves: for (a, ga) in &placed {
                 for g in groups.iter().filter(|g| *g != ga) {
                     let path = format!("/rounds/{ROUND}/move?urn={a}&to={g}");
-                    if j.fetch(&path).await.body.contains("id=\"verdict-holds\"") {
+                    if fetch(&j, &path).await.body.contains("id=\"verdict-holds\"") {
                         holding = Some(path);
                         break 'moves;
                     }
@@ -401,17 +314,17 @@ fn a_coordinator_runs_a_round_and_a_viewer_reads_the_reports() {
             .expect("href")
             .expect("an href");
         assert_eq!(link, "/reports/utilisation.csv?as_of=2026-12-01");
-        let csv = j.fetch(&link).await;
+        let csv = fetch(&j, &link).await;
         assert_eq!(csv.status, 200);
         assert!(csv.kind.starts_with("text/csv"), "{}", csv.kind);
         assert!(csv.disposition.starts_with("attachment;"), "{}", csv.disposition);
         // (fetch's text() drops the byte-order mark the file starts with)
         let body = csv.body.trim_start_matches('\u{feff}');
         assert!(body.starts_with("practitioner,title,half_term"), "{body}");
-        let bad = j.fetch("/reports/utilisation.csv?as_of=yesterday").await;
+        let bad = fetch(&j, "/reports/utilisation.csv?as_of=yesterday").await;
         assert_eq!(bad.status, 400);
         // No practitioner's name, email or phone anywhere a viewer reads.
-        let assignments = j.fetch("/reports/assignments.csv").await;
+        let assignments = fetch(&j, "/reports/assignments.csv").await;
         for c in contacts(&desk) {
             for (what, text) in
                 [("page", &page), ("utilisation", &csv.body), ("assignments", &assignments.body)]
